@@ -1,0 +1,79 @@
+from crm.core.api.serializers import RecordSerializer
+from crm.core.api.viewsets import RecordViewSet
+
+from .. import services
+from ..filtersets import CompanyFilterSet, ContactFilterSet
+from ..models import Company, Contact
+
+
+class CompanySerializer(RecordSerializer):
+    class Meta:
+        model = Company
+        fields = (
+            "id",
+            "url",
+            "name",
+            "registration_number",
+            "industry",
+            "phone",
+            "email",
+            "website",
+            "address",
+            "owner",
+            "tags",
+            "custom_fields",
+            "version",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = RecordSerializer.read_only_base
+
+
+class ContactSerializer(RecordSerializer):
+    class Meta:
+        model = Contact
+        fields = (
+            "id",
+            "url",
+            "name",
+            "title",
+            "company",
+            "email",
+            "phone",
+            "owner",
+            "tags",
+            "custom_fields",
+            "version",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = RecordSerializer.read_only_base
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from crm.core.visibility import visible_to
+
+        request = self.context.get("request")
+        if request is not None and "company" in self.fields:
+            # A forged company id the caller may not see is refused like a missing one.
+            self.fields["company"].queryset = visible_to(request.user, Company)
+
+
+class CompanyViewSet(RecordViewSet):
+    model = Company
+    serializer_class = CompanySerializer
+    filterset_class = CompanyFilterSet
+    select_related = ("owner",)
+    ordering_fields = ("name", "created_at", "updated_at")
+    create_service = staticmethod(services.company_create)
+    update_service = staticmethod(services.company_update)
+
+
+class ContactViewSet(RecordViewSet):
+    model = Contact
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilterSet
+    select_related = ("owner", "company")
+    ordering_fields = ("name", "created_at", "updated_at")
+    create_service = staticmethod(services.contact_create)
+    update_service = staticmethod(services.contact_update)

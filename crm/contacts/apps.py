@@ -1,0 +1,59 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+RECORD_GRANTS = {
+    "sales_manager": ["view", "add", "change", "delete", "export"],
+    "sales_rep": ["view", "add", "change", "delete"],
+    "service_agent": ["view", "add", "change"],
+    "marketing": ["view", "add", "change", "export"],
+}
+
+
+class ContactsConfig(AppConfig):
+    name = "crm.contacts"
+    label = "contacts"
+    verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        from crm.core.registry import NavItem, register_nav, register_record_type
+
+        from .models import Company, Contact
+
+        register_record_type(
+            Company,
+            search_fields=("name", "registration_number", "phone", "email"),
+            icon="building",
+            list_url_name="contacts:company_list",
+            grants=RECORD_GRANTS,
+        )
+        register_record_type(
+            Contact,
+            search_fields=("name", "email", "phone", "title"),
+            icon="person",
+            list_url_name="contacts:contact_list",
+            grants=RECORD_GRANTS,
+        )
+        from crm.core.api.router import router
+
+        from .api.views import CompanyViewSet, ContactViewSet
+
+        router.register("companies", CompanyViewSet, basename="company")
+        router.register("contacts", ContactViewSet, basename="contact")
+        register_nav(
+            NavItem(
+                label=_("Companies"),
+                url_name="contacts:company_list",
+                icon="building",
+                permission="contacts.view_company",
+                order=20,
+            )
+        )
+        register_nav(
+            NavItem(
+                label=_("Contacts"),
+                url_name="contacts:contact_list",
+                icon="person",
+                permission="contacts.view_contact",
+                order=30,
+            )
+        )

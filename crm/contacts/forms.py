@@ -1,0 +1,23 @@
+from crm.core.forms import RecordForm
+
+from .models import Company, Contact
+
+
+class CompanyForm(RecordForm):
+    class Meta:
+        model = Company
+        fields = ("name", "registration_number", "industry", "phone", "email", "website", "address", "owner")
+
+
+class ContactForm(RecordForm):
+    class Meta:
+        model = Contact
+        fields = ("name", "title", "company", "email", "phone", "owner")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from crm.core.visibility import visible_to
+
+        # Only companies the user can see (and not in the recycle bin) can be chosen;
+        # a forged id is refused as an invalid choice.
+        self.fields["company"].queryset = visible_to(self.user, Company).order_by("name")

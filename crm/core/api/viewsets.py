@@ -1,0 +1,145 @@
+"""The base API viewset: visibility, services, optimistic locking, history."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from crm.audit.selectors import audit_for_record
+from crm.core import services as core_services
+from crm.core.errors import PermissionDeniedError, ValidationFailed
+from crm.core.visibility import get_visible_or_404, visible_to
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description='The version you last read (the ETag, e.g. "3"). A stale version gets 409.',
+)
+
+
+class AuditEntrySerializer(serializers.Serializer):
+    created_at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor_name")
+    action = serializers.CharField()
+    changes = serializers.JSONField()
+    ip = serializers.CharField(allow_null=True)
+    request_id = serializers.CharField()
+
+
+class RecordViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Subclasses set model, serializer_class, filterset_class, and optionally the
+    create/update/delete services. Reads start from visible_to(); writes call services."""
+
+    model = None
+    create_service = None
+    update_service = None
+    delete_service = None
+    ordering_fields = ("created_at", "updated_at")
+    select_related: tuple[str, ...] = ()
+
+    def get_queryset(self):
+        return visible_to(self.request.user, self.model).select_related(*self.select_related).prefetch_related("tags")
+
+    def get_object(self):
+        return get_visible_or_404(self.request.user, self.get_queryset(), pk=self.kwargs["pk"])
+
+    def _perm(self, action_name: str) -> None:
+        opts = self.model._meta
+        if not self.request.user.has_perm(f"{opts.app_label}.{action_name}_{opts.model_name}"):
+            raise PermissionDeniedError()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.user.is_authenticated and self.model is not None:
+            self._perm("view")
+
+    def _etag(self, response: Response, obj) -> Response:
+        response["ETag"] = f'"{obj.version}"'
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        obj = self.get_object()
+        return self._etag(Response(self.get_serializer(obj).data), obj)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        kwargs = serializer.service_kwargs()
+        if self.create_service:
+            obj = type(self).create_service(actor=request.user, **kwargs)
+        else:
+            obj = core_services.record_create(model=self.model, actor=request.user, **kwargs)
+        obj = self.get_queryset().get(pk=obj.pk)
+        return self._etag(Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED), obj)
+
+    def _expected_version(self, request) -> int | None:
+        header = request.headers.get("If-Match", "").strip().strip("W/").strip('"')
+        raw = header or request.data.get("version") if hasattr(request.data, "get") else header
+        if raw in (None, ""):
+            return None
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ValidationFailed(fields={"version": [_("Expected the record's version number.")]}) from None
+
+    @extend_schema(parameters=[IF_MATCH])
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        obj = self.get_object()
+        serializer = self.get_serializer(obj, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        service_kwargs = serializer.service_kwargs()
+        expected = self._expected_version(request)
+        if self.update_service:
+            obj = type(self).update_service(
+                instance=obj, actor=request.user, expected_version=expected, **service_kwargs
+            )
+        else:
+            obj = core_services.record_update(
+                instance=obj, actor=request.user, expected_version=expected, **service_kwargs
+            )
+        obj = self.get_queryset().get(pk=obj.pk)
+        return self._etag(Response(self.get_serializer(obj).data), obj)
+
+    @extend_schema(parameters=[IF_MATCH])
+    def partial_update(self, request, *args, **kwargs):
+        kwargs["partial"] = True
+        return self.update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        obj = self.get_object()
+        if self.delete_service:
+            type(self).delete_service(instance=obj, actor=request.user)
+        else:
+            core_services.record_delete(instance=obj, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses=AuditEntrySerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def history(self, request, pk=None):
+        """The audit trail of this record, newest first (at most 200 entries)."""
+        obj = self.get_object()
+        entries = audit_for_record(instance=obj)[:200]
+        return Response(AuditEntrySerializer(entries, many=True).data)
+
+    @extend_schema(request=None, filters=False)
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def restore(self, request, pk=None):
+        """Bring a record back from the recycle bin."""
+        qs = visible_to(request.user, self.model.all_objects.filter(deleted_at__isnull=False))
+        obj = get_visible_or_404(request.user, qs, pk=pk)
+        core_services.record_restore(instance=obj, actor=request.user)
+        obj = self.get_queryset().get(pk=obj.pk)
+        return self._etag(Response(self.get_serializer(obj).data), obj)

@@ -1,0 +1,84 @@
+"""The base FilterSet. One FilterSet per model serves the list page, the API and exports."""
+
+from __future__ import annotations
+
+import operator
+from functools import reduce
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.db.models.fields.json import KeyTextTransform
+from django.utils.translation import gettext_lazy as _
+
+from .customfields import custom_fields_for
+from .models import CustomField
+
+FT = CustomField.FieldType
+
+
+def _active_users():
+    return get_user_model().objects.filter(is_active=True)
+
+
+class RecordFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_search", label=_("Search"))
+    owner = django_filters.ModelChoiceFilter(queryset=_active_users, label=_("Owner"))
+    tag = django_filters.CharFilter(field_name="tags__name", label=_("Tag"))
+    created_after = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label=_("Created from"),
+        widget=django_filters.widgets.forms.DateInput(attrs={"type": "date"}),
+    )
+    created_before = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label=_("Created until"),
+        widget=django_filters.widgets.forms.DateInput(attrs={"type": "date"}),
+    )
+
+    search_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        model = self._meta.model
+        for cf in custom_fields_for(model):
+            self.filters[f"cf_{cf.name}"] = self._custom_filter(cf)
+
+    @staticmethod
+    def _custom_filter(cf: CustomField) -> django_filters.Filter:
+        key = cf.name
+
+        def apply(queryset, name, value):
+            if value in (None, ""):
+                return queryset
+            text = KeyTextTransform(key, "custom_fields")
+            annotated = queryset.alias(**{f"_cf_{key}": text})
+            if cf.field_type == FT.MULTI_CHOICE:
+                return annotated.filter(**{f"_cf_{key}__contains": f'"{value}"'})
+            if cf.field_type == FT.BOOLEAN:
+                return queryset.filter(**{f"custom_fields__{key}": str(value).lower() in {"1", "true", "yes", "on"}})
+            if cf.field_type in {FT.NUMBER}:
+                try:
+                    return queryset.filter(**{f"custom_fields__{key}": int(value)})
+                except ValueError:
+                    return queryset.none()
+            if cf.field_type == FT.TEXT:
+                return annotated.filter(**{f"_cf_{key}__icontains": value})
+            return annotated.filter(**{f"_cf_{key}": str(value)})
+
+        if cf.field_type in {FT.CHOICE, FT.MULTI_CHOICE}:
+            return django_filters.ChoiceFilter(label=cf.label, method=apply, choices=[(c, c) for c in cf.choices])
+        if cf.field_type == FT.BOOLEAN:
+            return django_filters.ChoiceFilter(
+                label=cf.label, method=apply, choices=[("true", _("Yes")), ("false", _("No"))]
+            )
+        return django_filters.CharFilter(label=cf.label, method=apply)
+
+    def filter_search(self, queryset, name, value):
+        value = (value or "").strip()
+        if not value or not self.search_fields:
+            return queryset
+        conditions = [Q(**{f"{field}__icontains": value}) for field in self.search_fields]
+        return queryset.filter(reduce(operator.or_, conditions))

@@ -1,0 +1,370 @@
+"""Generic pages for a record type, declared once per model.
+
+    contact_pages = RecordPages(model=Contact, filterset=ContactFilterSet, table=ContactTable,
+                                form=ContactForm, create=contact_create, update=contact_update)
+    urlpatterns = contact_pages.urls()
+
+gives list (filter, sort, columns, saved filters, capped pagination, bulk actions,
+CSV export), detail with history, create, edit with optimistic locking, delete to
+the recycle bin. HTMX requests get the fragment, full requests the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.audit.selectors import audit_for_record
+from crm.audit.services import Action, audit_record
+
+from .. import services as core_services
+from ..customfields import custom_fields_for, display_value
+from ..errors import ConflictError, PermissionDeniedError, ServiceError
+from ..exports import stream_csv
+from ..models import SavedFilter
+from ..pagination import PAGE_SIZES, paginate, parse_int
+from ..visibility import can_access, get_visible_or_404, visible_to
+
+BULK_LIMIT = 10_000
+
+
+def is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+@dataclass
+class RecordPages:
+    model: type
+    filterset: type
+    table: type
+    form: type
+    create: Callable | None = None
+    update: Callable | None = None
+    delete: Callable | None = None
+    detail_fields: list[str] = field(default_factory=list)
+    detail_template: str = "core/record_detail.html"
+
+    # Names ---------------------------------------------------------------------
+    @property
+    def opts(self):
+        return self.model._meta
+
+    @property
+    def app(self) -> str:
+        return self.opts.app_label
+
+    @property
+    def name(self) -> str:
+        return self.opts.model_name
+
+    def url(self, action: str, *args) -> str:
+        return reverse(f"{self.app}:{self.name}_{action}", args=args)
+
+    def perm(self, action: str) -> str:
+        return f"{self.app}.{action}_{self.name}"
+
+    @property
+    def list_name(self) -> str:
+        return f"{self.app}.{self.name}"
+
+    def urls(self) -> list:
+        n = self.name
+        wrap = login_required
+        return [
+            path(f"{n}s/", wrap(self.list_view), name=f"{n}_list"),
+            path(f"{n}s/new/", wrap(self.edit_view), name=f"{n}_add"),
+            path(f"{n}s/export/", wrap(self.export_view), name=f"{n}_export"),
+            path(f"{n}s/bulk/", wrap(require_POST(self.bulk_view)), name=f"{n}_bulk"),
+            path(f"{n}s/columns/", wrap(require_POST(self.columns_view)), name=f"{n}_columns"),
+            path(f"{n}s/<int:pk>/", wrap(self.detail_view), name=f"{n}_detail"),
+            path(f"{n}s/<int:pk>/edit/", wrap(self.edit_view), name=f"{n}_edit"),
+            path(f"{n}s/<int:pk>/delete/", wrap(self.delete_view), name=f"{n}_delete"),
+            path(f"{n}s/<int:pk>/history/", wrap(self.history_view), name=f"{n}_history"),
+        ]
+
+    def _require(self, request, action: str) -> None:
+        if not request.user.has_perm(self.perm(action)):
+            raise PermissionDenied
+
+    # Services ------------------------------------------------------------------
+    def _create(self, **kwargs):
+        if self.create:
+            return self.create(**kwargs)
+        return core_services.record_create(model=self.model, **kwargs)
+
+    def _update(self, **kwargs):
+        if self.update:
+            return self.update(**kwargs)
+        return core_services.record_update(**kwargs)
+
+    def _delete(self, **kwargs):
+        if self.delete:
+            return self.delete(**kwargs)
+        return core_services.record_delete(**kwargs)
+
+    # Reads ---------------------------------------------------------------------
+    def filtered(self, request):
+        base = visible_to(request.user, self.model)
+        fs = self.filterset(request.GET or None, queryset=base, request=request)
+        qs = fs.qs if fs.is_bound and fs.is_valid() else base
+        return fs, qs
+
+    def _chosen_columns(self, request) -> list[str] | None:
+        if request.GET.get("columns"):
+            return request.GET.get("columns").split(",")
+        return (request.user.preferences or {}).get(f"columns:{self.list_name}")
+
+    def _saved_filters(self, request):
+        user = request.user
+        condition = Q(user=user)
+        if user.team_id:
+            condition |= Q(shared_with_team=True, user__team_id=user.team_id)
+        return SavedFilter.objects.filter(condition, list_name=self.list_name).select_related("user")
+
+    def list_view(self, request):
+        self._require(request, "view")
+        fs, qs = self.filtered(request)
+        table = self.table(self._chosen_columns(request))
+        qs, sort = table.order_queryset(qs, request.GET.get("sort"))
+        per_page = parse_int(request.GET.get("per_page"), 50)
+        page = paginate(table.prepare(qs), page=request.GET.get("page"), per_page=per_page)
+        params = request.GET.copy()
+        params.pop("page", None)
+        sort_params = params.copy()
+        sort_params.pop("sort", None)
+        filter_params = params.copy()
+        for key in ("sort", "per_page", "columns"):
+            filter_params.pop(key, None)
+        rows = [{"record": obj, "cells": [(c, c.value(obj)) for c in table.visible]} for obj in page.object_list]
+        context = {
+            "pages": self,
+            "opts": self.opts,
+            "filterset": fs,
+            "table": table,
+            "rows": rows,
+            "page": page,
+            "sort": sort,
+            "query": params.urlencode(),
+            "sort_query": sort_params.urlencode(),
+            "filter_query": filter_params.urlencode(),
+            "page_sizes": PAGE_SIZES,
+            "saved_filters": self._saved_filters(request),
+            "list_name": self.list_name,
+            "can_add": request.user.has_perm(self.perm("add")),
+            "can_export": request.user.has_perm(self.perm("export")),
+            "can_delete": request.user.has_perm(self.perm("delete")),
+            "can_change": request.user.has_perm(self.perm("change")),
+            "users": get_user_model().objects.filter(is_active=True).order_by("username"),
+        }
+        template = (
+            "core/_list_results.html"
+            if is_htmx(request) and request.headers.get("HX-Target") == "list-results"
+            else "core/record_list.html"
+        )
+        return render(request, template, context)
+
+    def detail_view(self, request, pk: int):
+        self._require(request, "view")
+        obj = get_visible_or_404(request.user, self.model, pk=pk)
+        fields = []
+        for name in self.detail_fields:
+            model_field = self.opts.get_field(name)
+            value = getattr(obj, name)
+            if getattr(model_field, "choices", None):
+                value = getattr(obj, f"get_{name}_display")()
+            fields.append((model_field.verbose_name, value, name))
+        custom = [
+            (cf.label, display_value((obj.custom_fields or {}).get(cf.name))) for cf in custom_fields_for(self.model)
+        ]
+        context = {
+            "pages": self,
+            "opts": self.opts,
+            "object": obj,
+            "fields": fields,
+            "custom": custom,
+            "tags": list(obj.tags.all()),
+            "can_edit": request.user.has_perm(self.perm("change")) and can_access(request.user, obj, "write"),
+            "can_delete": request.user.has_perm(self.perm("delete")) and can_access(request.user, obj, "write"),
+        }
+        return render(request, self.detail_template, context)
+
+    def history_view(self, request, pk: int):
+        self._require(request, "view")
+        obj = get_visible_or_404(request.user, self.model, pk=pk)
+        entries = list(audit_for_record(instance=obj)[:100])
+        return render(request, "audit/_history.html", {"entries": entries, "object": obj})
+
+    # Writes --------------------------------------------------------------------
+    def edit_view(self, request, pk: int | None = None):
+        creating = pk is None
+        self._require(request, "add" if creating else "change")
+        obj = None
+        if not creating:
+            obj = get_visible_or_404(request.user, self.model, pk=pk)
+            if not can_access(request.user, obj, "write"):
+                raise PermissionDenied
+        form = self.form(request.POST or None, instance=obj, user=request.user)
+        conflict = None
+        status = 200
+        if request.method == "POST":
+            if form.is_valid():
+                kwargs = form.service_kwargs()
+                try:
+                    if creating:
+                        saved = self._create(actor=request.user, **kwargs)
+                        messages.success(request, _("%(name)s was created.") % {"name": saved})
+                    else:
+                        saved = self._update(
+                            instance=obj,
+                            actor=request.user,
+                            expected_version=form.cleaned_data.get("version"),
+                            **kwargs,
+                        )
+                        messages.success(request, _("Your changes to %(name)s were saved.") % {"name": saved})
+                    return HttpResponseRedirect(saved.get_absolute_url())
+                except ConflictError as exc:
+                    conflict = self.model._default_manager.filter(pk=obj.pk).first()
+                    form.add_error(None, str(exc.message))
+                    status = 409
+                except PermissionDeniedError:
+                    raise PermissionDenied from None
+                except ServiceError as exc:
+                    form.add_service_error(exc)
+                    status = 400
+            else:
+                status = 400
+        context = {"pages": self, "opts": self.opts, "form": form, "object": obj, "conflict": conflict}
+        if conflict is not None:
+            context["conflict_fields"] = [
+                (self.opts.get_field(n).verbose_name, getattr(conflict, n)) for n in form._meta.fields
+            ]
+        return render(request, "core/record_form.html", context, status=status)
+
+    def delete_view(self, request, pk: int):
+        self._require(request, "delete")
+        obj = get_visible_or_404(request.user, self.model, pk=pk)
+        if not can_access(request.user, obj, "write"):
+            raise PermissionDenied
+        if request.method == "POST":
+            self._delete(instance=obj, actor=request.user)
+            messages.success(request, _("%(name)s was moved to the recycle bin.") % {"name": obj})
+            return HttpResponseRedirect(self.url("list"))
+        return render(request, "core/record_confirm_delete.html", {"pages": self, "opts": self.opts, "object": obj})
+
+    def bulk_view(self, request):
+        action = request.POST.get("action", "")
+        back = safe_next(request, self.url("list"))
+        if request.POST.get("select_all") == "1":
+            _fs, qs = self.filtered(request)
+        else:
+            ids = [i for i in request.POST.getlist("ids") if i.isdigit()]
+            qs = visible_to(request.user, self.model).filter(pk__in=ids)
+        qs = qs.order_by("pk")
+        if qs[: BULK_LIMIT + 1].count() > BULK_LIMIT:
+            messages.error(request, _("At most %(limit)s records at once; narrow the filter.") % {"limit": BULK_LIMIT})
+            return HttpResponseRedirect(back)
+        done = skipped = 0
+        try:
+            with transaction.atomic():
+                if action == "delete":
+                    self._require(request, "delete")
+                    for obj in qs:
+                        if can_access(request.user, obj, "write"):
+                            self._delete(instance=obj, actor=request.user)
+                            done += 1
+                        else:
+                            skipped += 1
+                elif action in {"owner", "tag"}:
+                    self._require(request, "change")
+                    changes = {}
+                    tag = (request.POST.get("tag") or "").strip()
+                    if action == "owner":
+                        owner = (
+                            get_user_model()
+                            .objects.filter(is_active=True, pk=parse_int(request.POST.get("owner"), 0, minimum=0))
+                            .first()
+                        )
+                        if owner is None:
+                            messages.error(request, _("Choose an owner."))
+                            return HttpResponseRedirect(back)
+                        changes = {"owner": owner}
+                    elif not tag:
+                        messages.error(request, _("Enter a tag."))
+                        return HttpResponseRedirect(back)
+                    for obj in qs.prefetch_related("tags"):
+                        if not can_access(request.user, obj, "write"):
+                            skipped += 1
+                            continue
+                        tags = None
+                        if action == "tag":
+                            tags = [t.name for t in obj.tags.all()] + [tag]
+                        self._update(instance=obj, actor=request.user, data=changes, tags=tags)
+                        done += 1
+                else:
+                    messages.error(request, _("Choose an action."))
+                    return HttpResponseRedirect(back)
+        except PermissionDeniedError:
+            raise PermissionDenied from None
+        except ServiceError as exc:
+            messages.error(request, str(exc.message))
+            return HttpResponseRedirect(back)
+        messages.success(request, _("%(done)s records updated.") % {"done": done})
+        if skipped:
+            messages.warning(
+                request, _("%(skipped)s records were skipped: you may not change them.") % {"skipped": skipped}
+            )
+        return HttpResponseRedirect(back)
+
+    def columns_view(self, request):
+        from crm.accounts.services import user_set_preferences
+
+        table = self.table()
+        allowed = {c.name for c in table.all_columns}
+        chosen = [c for c in request.POST.getlist("columns") if c in allowed]
+        user_set_preferences(user=request.user, key=f"columns:{self.list_name}", value=chosen)
+        return HttpResponseRedirect(safe_next(request, self.url("list")))
+
+    def export_view(self, request):
+        self._require(request, "export")
+        _fs, qs = self.filtered(request)
+        table = self.table()
+        qs, _sort = table.order_queryset(qs, request.GET.get("sort"))
+        columns = list(table.all_columns)
+        qs = qs.select_related(*table.select_related).prefetch_related("tags")
+        count = qs.count()
+        audit_record(
+            action=Action.EXPORT,
+            actor=request.user,
+            object_repr=f"{self.opts.verbose_name_plural} ({count})",
+            extra={"record_type": self.list_name, "rows": count, "filters": request.GET.urlencode()},
+        )
+
+        def rows():
+            for obj in qs.iterator(chunk_size=2000):
+                yield [obj.pk] + [c.value(obj) for c in columns]
+
+        response = StreamingHttpResponse(
+            stream_csv(["id"] + [str(c.label) for c in columns], rows()), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{self.name}s.csv"'
+        return response

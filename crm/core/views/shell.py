@@ -1,0 +1,262 @@
+"""Pages of the shell itself: dashboard, global search, recycle bin, jobs, health."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import operator
+from functools import reduce
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import Count, Q
+from django.db.models.functions import TruncWeek
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from crm.audit.models import AuditEntry
+
+from ..errors import PermissionDeniedError, ServiceError
+from ..jobs import job_enqueue
+from ..models import Job, SavedFilter
+from ..registry import record_type_for, record_types
+from ..services import record_purge, record_restore
+from ..visibility import can_access, visible_to
+from .generic import is_htmx, safe_next
+
+SEARCH_PER_TYPE = 5
+
+
+@login_required
+def dashboard(request):
+    user = request.user
+    cards = []
+    for rt in record_types():
+        if not user.has_perm(f"{rt.model._meta.app_label}.view_{rt.model._meta.model_name}"):
+            continue
+        qs = visible_to(user, rt.model)
+        cards.append(
+            {
+                "label": rt.verbose_name_plural,
+                "count": qs.count(),
+                "mine": qs.filter(owner=user).count() if hasattr(rt.model, "owner") else None,
+                "url": reverse(rt.list_url_name) if rt.list_url_name else "",
+            }
+        )
+    since = timezone.now() - datetime.timedelta(weeks=12)
+    series = {}
+    for rt in record_types():
+        if not user.has_perm(f"{rt.model._meta.app_label}.view_{rt.model._meta.model_name}"):
+            continue
+        weekly = (
+            visible_to(user, rt.model)
+            .filter(created_at__gte=since)
+            .annotate(week=TruncWeek("created_at"))
+            .values("week")
+            .annotate(n=Count("pk"))
+            .order_by("week")
+        )
+        series[str(rt.verbose_name_plural)] = {row["week"].date().isoformat(): row["n"] for row in weekly}
+    weeks = sorted({w for data in series.values() for w in data})
+    chart = {
+        "weeks": weeks,
+        "series": [{"name": name, "data": [data.get(w, 0) for w in weeks]} for name, data in series.items()],
+    }
+    recent = (
+        AuditEntry.objects.filter(actor=user).exclude(action__in=["login", "logout"]).select_related("content_type")[:8]
+    )
+    jobs = Job.objects.filter(created_by=user)[:5]
+    return render(
+        request,
+        "core/dashboard.html",
+        {"cards": cards, "chart_json": json.dumps(chart), "recent": recent, "jobs": jobs},
+    )
+
+
+def search_results(user, query: str, per_type: int = SEARCH_PER_TYPE) -> list[dict]:
+    groups = []
+    query = query.strip()
+    if len(query) < 1:
+        return groups
+    for rt in record_types():
+        opts = rt.model._meta
+        if not rt.search_fields or not user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+            continue
+        condition = reduce(operator.or_, [Q(**{f"{f}__icontains": query}) for f in rt.search_fields])
+        hits = list(visible_to(user, rt.model).filter(condition).order_by("-updated_at", "-pk")[: per_type + 1])
+        if hits:
+            groups.append(
+                {
+                    "label": opts.verbose_name_plural,
+                    "hits": hits[:per_type],
+                    "more": len(hits) > per_type,
+                    "list_url": (reverse(rt.list_url_name) + "?q=" + query) if rt.list_url_name else "",
+                }
+            )
+    return groups
+
+
+@login_required
+def search(request):
+    query = request.GET.get("q", "")[:200]
+    groups = search_results(request.user, query)
+    template = "core/_search_dropdown.html" if is_htmx(request) else "core/search.html"
+    return render(request, template, {"query": query, "groups": groups})
+
+
+@login_required
+def recycle_bin(request):
+    user = request.user
+    groups = []
+    for rt in record_types():
+        model = rt.model
+        if not hasattr(model, "all_objects"):
+            continue
+        opts = model._meta
+        if not user.has_perm(f"{opts.app_label}.delete_{opts.model_name}"):
+            continue
+        deleted = visible_to(user, model.all_objects.filter(deleted_at__isnull=False), "write")
+        items = list(deleted.select_related("deleted_by").order_by("-deleted_at")[:200])
+        if items:
+            groups.append({"label": opts.verbose_name_plural, "label_lower": opts.label_lower, "items": items})
+    return render(request, "core/recycle_bin.html", {"groups": groups, "days": settings.RECYCLE_BIN_DAYS})
+
+
+def _deleted_record(request, label: str, pk: int):
+    rt = record_type_for(label)
+    if rt is None or not hasattr(rt.model, "all_objects"):
+        raise Http404
+    qs = visible_to(request.user, rt.model.all_objects.filter(deleted_at__isnull=False))
+    obj = qs.filter(pk=pk).first()
+    if obj is None:
+        raise Http404
+    if not can_access(request.user, obj, "write"):
+        raise PermissionDenied
+    return obj
+
+
+@login_required
+@require_POST
+def recycle_bin_restore(request, label: str, pk: int):
+    obj = _deleted_record(request, label, pk)
+    try:
+        record_restore(instance=obj, actor=request.user)
+    except PermissionDeniedError:
+        raise PermissionDenied from None
+    messages.success(request, _("%(name)s was restored.") % {"name": obj})
+    return HttpResponseRedirect(safe_next(request, reverse("core:recycle_bin")))
+
+
+@login_required
+@require_POST
+def recycle_bin_purge(request, label: str, pk: int):
+    obj = _deleted_record(request, label, pk)
+    try:
+        record_purge(instance=obj, actor=request.user)
+    except PermissionDeniedError:
+        raise PermissionDenied from None
+    except ServiceError as exc:
+        messages.error(request, str(exc.message))
+        return HttpResponseRedirect(reverse("core:recycle_bin"))
+    messages.success(request, _("%(name)s was deleted for good.") % {"name": obj})
+    return HttpResponseRedirect(reverse("core:recycle_bin"))
+
+
+@login_required
+@require_POST
+def recycle_bin_purge_expired(request):
+    if not request.user.is_crm_admin:
+        raise PermissionDenied
+    from ..tasks import recycle_bin_purge_job
+
+    job = job_enqueue(
+        kind="recycle_bin_purge",
+        task=recycle_bin_purge_job,
+        user=request.user,
+        params={"days": settings.RECYCLE_BIN_DAYS},
+    )
+    messages.info(request, _("Purging in the background."))
+    return HttpResponseRedirect(reverse("core:job_detail", args=[job.pk]))
+
+
+@login_required
+def job_list(request):
+    jobs = Job.objects.filter(created_by=request.user)[:100]
+    return render(request, "core/job_list.html", {"jobs": jobs})
+
+
+@login_required
+def job_detail(request, pk):
+    job = get_object_or_404(Job, pk=pk, created_by=request.user)
+    if request.headers.get("Accept") == "application/json":
+        return JsonResponse(
+            {"status": job.status, "done": job.done, "total": job.total, "percent": job.percent, "message": job.message}
+        )
+    template = "core/_job_progress.html" if is_htmx(request) else "core/job_detail.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+@require_POST
+def saved_filter_create(request):
+    name = (request.POST.get("name") or "").strip()[:100]
+    list_name = (request.POST.get("list_name") or "")[:100]
+    back = safe_next(request, reverse("core:dashboard"))
+    if not name or record_type_for(list_name) is None:
+        messages.error(request, _("Give the filter a name."))
+        return HttpResponseRedirect(back)
+    SavedFilter.objects.update_or_create(
+        user=request.user,
+        list_name=list_name,
+        name=name,
+        defaults={
+            "query": (request.POST.get("query") or "")[:2000],
+            "shared_with_team": request.POST.get("shared") == "on",
+        },
+    )
+    messages.success(request, _("Filter “%(name)s” saved.") % {"name": name})
+    return HttpResponseRedirect(back)
+
+
+@login_required
+@require_POST
+def saved_filter_delete(request, pk: int):
+    saved = get_object_or_404(SavedFilter, pk=pk, user=request.user)
+    saved.delete()
+    messages.success(request, _("Filter “%(name)s” deleted.") % {"name": saved.name})
+    return HttpResponseRedirect(safe_next(request, reverse("core:dashboard")))
+
+
+@require_GET
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def readyz(request):
+    checks = {}
+    ok = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # any driver error means not ready
+        checks["database"] = f"error: {exc.__class__.__name__}"
+        ok = False
+    if settings.REDIS_URL:
+        try:
+            import redis
+
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+            checks["redis"] = "ok"
+        except Exception as exc:  # connection refused, timeout, auth
+            checks["redis"] = f"error: {exc.__class__.__name__}"
+            ok = False
+    return JsonResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503)

@@ -1,0 +1,285 @@
+"""Load a realistic, bilingual demo data set.
+
+    python manage.py seed_demo --size small|medium|large [--if-empty] [--seed N]
+
+small = 1,000 contacts, medium = 100,000, large = 1,000,000, with companies, users
+and teams in proportion. Rows go in with bulk inserts in batches, so the large size
+takes minutes. With --if-empty nothing happens when users already exist, which is
+how `make run` loads the data on the first start only.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import time
+
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from crm.accounts.models import Role, Team
+from crm.accounts.roles import ensure_builtin_roles
+from crm.contacts.models import Company, Contact
+from crm.core.models import CustomField, Tag
+
+from ... import data as words
+
+SIZES = {"small": 1_000, "medium": 100_000, "large": 1_000_000}
+DEMO_PASSWORD = "demo1234"  # noqa: S105 - printed for the demo logins on purpose
+# (user name, full name, role key, team name, is the team's manager)
+DEMO_USERS = [
+    ("admin", "系统管理员 Admin", "administrator", None, False),
+    ("manager", "王静 Wang Jing", "sales_manager", "销售部 Sales", True),
+    ("rep", "张伟 Zhang Wei", "sales_rep", "华东团队 East", False),
+    ("rep2", "Emily Chen", "sales_rep", "华东团队 East", False),
+    ("rep3", "李娜 Li Na", "sales_rep", "华北团队 North", False),
+    ("agent", "刘敏 Liu Min", "service_agent", "客户服务 Service", True),
+    ("marketer", "Sophie Martin", "marketing", "市场部 Marketing", True),
+]
+TEAMS = [
+    ("销售部 Sales", None),
+    ("华东团队 East", "销售部 Sales"),
+    ("华北团队 North", "销售部 Sales"),
+    ("华南团队 South", "销售部 Sales"),
+    ("客户服务 Service", None),
+    ("市场部 Marketing", None),
+]
+BATCH = 5_000
+MAIL_DOMAINS = ["163.com", "qq.com", "gmail.com", "outlook.com", "example.cn"]
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """(user name, password, role) of the demo users that exist."""
+    User = get_user_model()
+    existing = set(User.objects.filter(username__in=[u[0] for u in DEMO_USERS]).values_list("username", flat=True))
+    roles = {r.key: str(r) for r in Role.objects.all()}
+    return [(u[0], DEMO_PASSWORD, roles.get(u[2], u[2])) for u in DEMO_USERS if u[0] in existing]
+
+
+class Generator:
+    def __init__(self, seed: int):
+        self.rnd = random.Random(seed)
+
+    def person(self) -> tuple[str, str]:
+        """A name and the local part of an e-mail address for it."""
+        r = self.rnd
+        if r.random() < 0.75:
+            surname, s_py = r.choice(words.SURNAMES)
+            given, g_py = r.choice(words.GIVEN)
+            return surname + given, f"{g_py}.{s_py}"
+        first, last = r.choice(words.FIRST_EN), r.choice(words.LAST_EN)
+        return f"{first} {last}", f"{first}.{last}".lower()
+
+    def phone(self) -> str:
+        return f"+86{self.rnd.choice(words.MOBILE_PREFIXES)}{self.rnd.randrange(10**8):08d}"
+
+    def company(self, n: int) -> dict:
+        r = self.rnd
+        if r.random() < 0.7:
+            city, city_py = r.choice(words.CITIES_ZH)
+            word, word_py = r.choice(words.WORDS_ZH)
+            trade_zh, _trade_en, trade_key = r.choice(words.TRADES_ZH)
+            name = f"{city}{word}{trade_zh}有限公司"
+            domain = f"{word_py}{trade_key}-{city_py}.com.cn"
+            address = f"{city}市{r.choice(words.STREETS_ZH)}{r.randint(1, 999)}号"
+        else:
+            word = r.choice(words.WORDS_EN)
+            _zh, trade_en, trade_key = r.choice(words.TRADES_ZH)
+            name = f"{word} {trade_en} {r.choice(words.SUFFIX_EN)}"
+            domain = f"{word.lower()}-{trade_key}.com"
+            address = f"{r.randint(1, 999)} {r.choice(words.LAST_EN)} Street"
+        if n >= 2000:
+            name = f"{name} ({n})"
+            domain = f"{n}.{domain}"
+        return {
+            "name": name,
+            "industry": r.choice(words.INDUSTRIES)[0 if r.random() < 0.7 else 1],
+            "phone": f"+86{r.choice(['10', '21', '20', '755', '571'])}{r.randrange(10**7, 10**8)}",
+            "email": f"info@{domain}",
+            "website": f"https://www.{domain}",
+            "address": address,
+            "registration_number": self.credit_code() if r.random() < 0.6 else "",
+        }
+
+    def credit_code(self) -> str:
+        alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+        return "91" + "".join(self.rnd.choice(alphabet) for _ in range(16))
+
+    def created_at(self, now: datetime.datetime) -> datetime.datetime:
+        # Weighted toward recent weeks, so the dashboard's weekly chart has a shape.
+        days = int(self.rnd.triangular(0, 730, 0))
+        return now - datetime.timedelta(days=days, seconds=self.rnd.randrange(86400))
+
+
+class Command(BaseCommand):
+    help = "Load a realistic bilingual demo data set (small, medium or large)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--size", choices=sorted(SIZES), default="small")
+        parser.add_argument("--if-empty", action="store_true", help="Do nothing if any user exists.")
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args, size, if_empty, seed, **options):
+        User = get_user_model()
+        if if_empty and User.objects.exists():
+            self.stdout.write("Demo data: already loaded, skipped.")
+            return
+        if Contact.all_objects.exists():
+            raise CommandError("There are contacts already; seed_demo fills an empty database only.")
+        started = time.monotonic()
+        gen = Generator(seed)
+        contacts_total = SIZES[size]
+        users = self.make_users(gen, contacts_total)
+        owners = [u.pk for u in users if u.role.key in {"sales_rep", "sales_manager"}]
+        self.make_custom_fields()
+        tags = [Tag.objects.get_or_create(name=name)[0] for name in words.TAGS]
+        companies = self.make_companies(gen, max(50, contacts_total // 5), owners, tags)
+        self.make_contacts(gen, contacts_total, owners, companies, tags)
+        elapsed = time.monotonic() - started
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ({size}): {len(users)} users, {len(companies):,} companies, {contacts_total:,} contacts "
+                f"in {elapsed:.1f} s."
+            )
+        )
+
+    def make_users(self, gen: Generator, contacts_total: int) -> list:
+        ensure_builtin_roles()
+        User = get_user_model()
+        roles = {r.key: r for r in Role.objects.all()}
+        teams: dict[str, Team] = {}
+        for name, parent in TEAMS:
+            teams[name] = Team.objects.get_or_create(name=name, defaults={"parent": teams.get(parent)})[0]
+        users = []
+        for username, full_name, role_key, team_name, manages in DEMO_USERS:
+            user = User(
+                username=username,
+                full_name=full_name,
+                email=f"{username}@demo.example.com",
+                role=roles[role_key],
+                team=teams.get(team_name),
+                is_superuser=False,
+                language="zh-hans" if any("\u4e00" <= ch <= "\u9fff" for ch in full_name[:1]) else "en",
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            if manages and team_name:
+                Team.objects.filter(pk=teams[team_name].pk).update(manager=user)
+            users.append(user)
+        # Bigger data sets get more reps so each owns a realistic book of customers.
+        extra_reps = max(0, contacts_total // 20_000 - 3)
+        team_names = ["华东团队 East", "华北团队 North", "华南团队 South"]
+        for i in range(extra_reps):
+            name, local = gen.person()
+            user = User(
+                username=f"rep{i + 4}",
+                full_name=name,
+                email=f"{local}{i}@demo.example.com",
+                role=roles["sales_rep"],
+                team=teams[team_names[i % 3]],
+                password="!",  # noqa: S106 - an unusable password hash
+            )
+            users.append(user)
+        if extra_reps:
+            User.objects.bulk_create(users[len(DEMO_USERS) :])
+            users = list(User.objects.select_related("role").order_by("pk"))
+        return users
+
+    def make_custom_fields(self) -> None:
+        ct_company = ContentType.objects.get_for_model(Company)
+        ct_contact = ContentType.objects.get_for_model(Contact)
+        CustomField.objects.get_or_create(
+            content_type=ct_company,
+            name="customer_level",
+            defaults={
+                "label_en": "Customer level",
+                "label_zh": "客户级别",
+                "field_type": "choice",
+                "choices": ["战略 Strategic", "重要 Key", "普通 Standard"],
+                "order": 1,
+            },
+        )
+        CustomField.objects.get_or_create(
+            content_type=ct_contact,
+            name="wechat",
+            defaults={"label_en": "WeChat ID", "label_zh": "微信号", "field_type": "text", "order": 1},
+        )
+
+    def _tag_rows(self, through, fk: str, ids: list[int], tags, rnd) -> list:
+        rows = []
+        for pk in ids:
+            if rnd.random() < 0.15:
+                rows.append(through(**{f"{fk}_id": pk, "tag_id": rnd.choice(tags).pk}))
+        return rows
+
+    def make_companies(self, gen: Generator, total: int, owners: list[int], tags) -> list[int]:
+        now = timezone.now()
+        levels = ["战略 Strategic", "重要 Key", "普通 Standard"]
+        for start in range(0, total, BATCH):
+            batch = []
+            for n in range(start, min(total, start + BATCH)):
+                created = gen.created_at(now)
+                batch.append(
+                    Company(
+                        **gen.company(n),
+                        owner_id=gen.rnd.choice(owners),
+                        created_at=created,
+                        updated_at=created,
+                        custom_fields={"customer_level": gen.rnd.choice(levels)} if gen.rnd.random() < 0.4 else {},
+                    )
+                )
+            with transaction.atomic():
+                made = Company.objects.bulk_create(batch)
+                ids = (
+                    [c.pk for c in made]
+                    if made[0].pk
+                    else list(Company.objects.order_by("-pk").values_list("pk", flat=True)[: len(batch)])
+                )
+                Company.tags.through.objects.bulk_create(
+                    self._tag_rows(Company.tags.through, "company", ids, tags, gen.rnd)
+                )
+            self._progress("companies", min(total, start + BATCH), total)
+        return list(Company.objects.values_list("pk", flat=True))
+
+    def make_contacts(self, gen: Generator, total: int, owners: list[int], companies: list[int], tags) -> None:
+        now = timezone.now()
+        titles = words.TITLES
+        for start in range(0, total, BATCH):
+            batch = []
+            for n in range(start, min(total, start + BATCH)):
+                name, local = gen.person()
+                created = gen.created_at(now)
+                title = gen.rnd.choice(titles)[0 if gen.rnd.random() < 0.7 else 1]
+                batch.append(
+                    Contact(
+                        name=name,
+                        title=title,
+                        company_id=gen.rnd.choice(companies) if gen.rnd.random() < 0.85 else None,
+                        email=f"{local}{n}@{gen.rnd.choice(MAIL_DOMAINS)}",
+                        phone=gen.phone(),
+                        owner_id=gen.rnd.choice(owners),
+                        created_at=created,
+                        updated_at=created,
+                        custom_fields={"wechat": f"wx_{local.replace('.', '_')}{n % 1000}"}
+                        if gen.rnd.random() < 0.3
+                        else {},
+                    )
+                )
+            with transaction.atomic():
+                made = Contact.objects.bulk_create(batch)
+                ids = (
+                    [c.pk for c in made]
+                    if made[0].pk
+                    else list(Contact.objects.order_by("-pk").values_list("pk", flat=True)[: len(batch)])
+                )
+                Contact.tags.through.objects.bulk_create(
+                    self._tag_rows(Contact.tags.through, "contact", ids, tags, gen.rnd)
+                )
+            self._progress("contacts", min(total, start + BATCH), total)
+
+    def _progress(self, what: str, done: int, total: int) -> None:
+        if total >= 50_000 and (done % 50_000 == 0 or done == total):
+            self.stdout.write(f"  {what}: {done:,} / {total:,}")
