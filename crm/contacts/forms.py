@@ -1,9 +1,14 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
 from crm.core.forms import RecordForm
 
 from .models import Company, Contact
 
 
 class CompanyForm(RecordForm):
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+
     class Meta:
         model = Company
         fields = ("name", "registration_number", "industry", "phone", "email", "website", "address", "owner")

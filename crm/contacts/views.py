@@ -8,6 +8,7 @@ from .tables import CompanyTable, ContactTable
 
 company_pages = RecordPages(
     model=Company,
+    slug="companies",
     filterset=CompanyFilterSet,
     table=CompanyTable,
     form=CompanyForm,

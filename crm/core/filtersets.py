@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import decimal
 import operator
 from functools import reduce
 
 import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.db.models.fields.json import KeyTextTransform
 from django.utils.translation import gettext_lazy as _
 
 from .customfields import custom_fields_for
@@ -17,7 +17,7 @@ from .models import CustomField
 FT = CustomField.FieldType
 
 
-def _active_users():
+def _active_users(request=None):
     return get_user_model().objects.filter(is_active=True)
 
 
@@ -53,20 +53,25 @@ class RecordFilterSet(django_filters.FilterSet):
         def apply(queryset, name, value):
             if value in (None, ""):
                 return queryset
-            text = KeyTextTransform(key, "custom_fields")
-            annotated = queryset.alias(**{f"_cf_{key}": text})
+            lookup = f"custom_fields__{key}"
             if cf.field_type == FT.MULTI_CHOICE:
-                return annotated.filter(**{f"_cf_{key}__contains": f'"{value}"'})
+                # The stored list's JSON text contains the quoted choice.
+                return queryset.filter(**{f"{lookup}__icontains": f'"{value}"'})
+            if cf.field_type == FT.TEXT:
+                return queryset.filter(**{f"{lookup}__icontains": value})
             if cf.field_type == FT.BOOLEAN:
-                return queryset.filter(**{f"custom_fields__{key}": str(value).lower() in {"1", "true", "yes", "on"}})
-            if cf.field_type in {FT.NUMBER}:
+                return queryset.filter(**{lookup: str(value).lower() in {"1", "true", "yes", "on"}})
+            if cf.field_type == FT.NUMBER:
                 try:
-                    return queryset.filter(**{f"custom_fields__{key}": int(value)})
+                    return queryset.filter(**{lookup: int(value)})
                 except ValueError:
                     return queryset.none()
-            if cf.field_type == FT.TEXT:
-                return annotated.filter(**{f"_cf_{key}__icontains": value})
-            return annotated.filter(**{f"_cf_{key}": str(value)})
+            if cf.field_type == FT.DECIMAL:
+                try:
+                    return queryset.filter(**{lookup: str(decimal.Decimal(value))})
+                except decimal.InvalidOperation:
+                    return queryset.none()
+            return queryset.filter(**{lookup: str(value)})
 
         if cf.field_type in {FT.CHOICE, FT.MULTI_CHOICE}:
             return django_filters.ChoiceFilter(label=cf.label, method=apply, choices=[(c, c) for c in cf.choices])

@@ -38,6 +38,8 @@ class RecordForm(forms.ModelForm):
 
     def service_kwargs(self) -> dict:
         data = {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}
+        if "owner" in data and data["owner"] is None:
+            data.pop("owner")  # blank means: keep the owner (a new record gets its creator)
         custom = {}
         for cf in self.custom_definitions:
             value = self.cleaned_data.get(f"cf_{cf.name}")

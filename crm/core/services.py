@@ -104,9 +104,10 @@ def record_update(
     """Apply changes, refusing a stale edit with ConflictError (HTTP 409)."""
     model = type(instance)
     require_perm(actor, model, "change")
-    require_write(actor, instance)
     with transaction.atomic():
+        # The stored row decides, not the caller's copy (a form may have changed it).
         current = model._default_manager.select_for_update().get(pk=instance.pk)
+        require_write(actor, current)
         if expected_version is not None and current.version != expected_version:
             raise ConflictError()
         before = snapshot(current)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from django.contrib.auth import get_user_model
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
@@ -53,8 +54,6 @@ def scope_for(user, model: type[Model], action: Action = "read") -> Scope:
 
 
 def _owner_ids_filter(user, scope: Scope):
-    from django.contrib.auth import get_user_model
-
     User = get_user_model()
     if scope == Scope.OWN:
         return {"owner_id": user.pk}
@@ -92,7 +91,7 @@ def can_access(user, obj: Model, action: Action = "read") -> bool:
         return True
     if scope == Scope.OWN or user.team_id is None:
         return False
-    owner_team = type(user).objects.filter(pk=owner_id).values_list("team_id", flat=True).first()
+    owner_team = get_user_model().objects.filter(pk=owner_id).values_list("team_id", flat=True).first()
     if owner_team is None:
         return False
     if scope == Scope.TEAM:

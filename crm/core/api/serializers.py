@@ -4,13 +4,21 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 
+class TagListField(serializers.ListField):
+    child = serializers.CharField(max_length=60)
+
+    def to_representation(self, data):
+        items = data.all() if hasattr(data, "all") else data
+        return sorted(t.name if hasattr(t, "name") else str(t) for t in items)
+
+
 class RecordSerializer(serializers.ModelSerializer):
     """Base serializer for records: owner, tags, custom fields and the lock version."""
 
     owner = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
     )
-    tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False)
+    tags = TagListField(required=False)
     custom_fields = serializers.DictField(required=False)
     version = serializers.IntegerField(required=False)
     url = serializers.SerializerMethodField()
@@ -24,7 +32,6 @@ class RecordSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        data["tags"] = sorted(t.name for t in instance.tags.all())
         data["custom_fields"] = instance.custom_fields or {}
         data["version"] = instance.version
         return data

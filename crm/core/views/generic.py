@@ -63,6 +63,7 @@ class RecordPages:
     delete: Callable | None = None
     detail_fields: list[str] = field(default_factory=list)
     detail_template: str = "core/record_detail.html"
+    slug: str = ""  # the URL segment, e.g. "companies"; default: model name + "s"
 
     # Names ---------------------------------------------------------------------
     @property
@@ -89,17 +90,18 @@ class RecordPages:
 
     def urls(self) -> list:
         n = self.name
+        s = self.slug or f"{n}s"
         wrap = login_required
         return [
-            path(f"{n}s/", wrap(self.list_view), name=f"{n}_list"),
-            path(f"{n}s/new/", wrap(self.edit_view), name=f"{n}_add"),
-            path(f"{n}s/export/", wrap(self.export_view), name=f"{n}_export"),
-            path(f"{n}s/bulk/", wrap(require_POST(self.bulk_view)), name=f"{n}_bulk"),
-            path(f"{n}s/columns/", wrap(require_POST(self.columns_view)), name=f"{n}_columns"),
-            path(f"{n}s/<int:pk>/", wrap(self.detail_view), name=f"{n}_detail"),
-            path(f"{n}s/<int:pk>/edit/", wrap(self.edit_view), name=f"{n}_edit"),
-            path(f"{n}s/<int:pk>/delete/", wrap(self.delete_view), name=f"{n}_delete"),
-            path(f"{n}s/<int:pk>/history/", wrap(self.history_view), name=f"{n}_history"),
+            path(f"{s}/", wrap(self.list_view), name=f"{n}_list"),
+            path(f"{s}/new/", wrap(self.edit_view), name=f"{n}_add"),
+            path(f"{s}/export/", wrap(self.export_view), name=f"{n}_export"),
+            path(f"{s}/bulk/", wrap(require_POST(self.bulk_view)), name=f"{n}_bulk"),
+            path(f"{s}/columns/", wrap(require_POST(self.columns_view)), name=f"{n}_columns"),
+            path(f"{s}/<int:pk>/", wrap(self.detail_view), name=f"{n}_detail"),
+            path(f"{s}/<int:pk>/edit/", wrap(self.edit_view), name=f"{n}_edit"),
+            path(f"{s}/<int:pk>/delete/", wrap(self.delete_view), name=f"{n}_delete"),
+            path(f"{s}/<int:pk>/history/", wrap(self.history_view), name=f"{n}_history"),
         ]
 
     def _require(self, request, action: str) -> None:

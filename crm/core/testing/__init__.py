@@ -1,0 +1,1 @@
+"""Shared test machinery: factories, the standing users, and contract test cases."""
