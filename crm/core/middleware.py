@@ -12,10 +12,10 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 def client_ip(request) -> str | None:
     # REMOTE_ADDR is the peer; behind a load balancer the deployment sets
-    # CRM_TRUST_X_FORWARDED_FOR so the first hop of X-Forwarded-For is used instead.
+    # TRUST_X_FORWARDED_FOR so the first hop of X-Forwarded-For is used instead.
     from django.conf import settings
 
-    if getattr(settings, "CRM_TRUST_X_FORWARDED_FOR", False):
+    if settings.TRUST_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
             return forwarded.split(",")[0].strip()[:45]

@@ -48,12 +48,13 @@ def parse_int(raw, default: int, *, minimum: int = 1, maximum: int | None = None
     return min(value, maximum) if maximum is not None else value
 
 
-def capped_count(qs, cap: int = COUNT_CAP) -> tuple[int, bool]:
+def capped_count(qs, cap: int | None = None) -> tuple[int, bool]:
+    cap = cap or COUNT_CAP
     count = qs.order_by()[: cap + 1].count()
     return (cap, True) if count > cap else (count, False)
 
 
-def paginate(qs, *, page, per_page, cap: int = COUNT_CAP) -> CappedPage:
+def paginate(qs, *, page, per_page, cap: int | None = None) -> CappedPage:
     per_page = per_page if per_page in PAGE_SIZES else 50
     count, capped = capped_count(qs, cap)
     last_page = max(1, -(-count // per_page))

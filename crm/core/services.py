@@ -40,7 +40,7 @@ def require_write(actor, instance) -> None:
 
 def _validation_failed(exc: ValidationError) -> ValidationFailed:
     if hasattr(exc, "error_dict"):
-        return ValidationFailed(fields={k: [str(m) for m in v.messages] for k, v in exc.message_dict.items()})
+        return ValidationFailed(fields={k: [str(m) for m in v] for k, v in exc.message_dict.items()})
     return ValidationFailed(fields={"__all__": [str(m) for m in exc.messages]})
 
 
