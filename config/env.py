@@ -8,6 +8,7 @@ a bad value stops the process at start with a message such as
 from __future__ import annotations
 
 import os
+import re
 import zoneinfo
 from decimal import Decimal, InvalidOperation
 
@@ -113,6 +114,17 @@ def env_database(name: str, default: str) -> dict:
         config["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
         config["CONN_HEALTH_CHECKS"] = True
     return config
+
+
+_RATE_RE = re.compile(r"^[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate such as ``600/min`` (per second, minute, hour or day)."""
+    value = env_str(name, default).strip()
+    if not _RATE_RE.match(value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate such as 600/min (per s, min, hour or day)")
+    return value
 
 
 def env_redis_url(name: str) -> str:

@@ -8,10 +8,12 @@ from django.utils.translation import gettext_lazy as _
 
 from config.env import (
     env_bool,
+    env_choice,
     env_currency,
     env_database,
     env_int,
     env_list,
+    env_rate,
     env_redis_url,
     env_str,
     env_time_zone,
@@ -173,7 +175,7 @@ else:
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "crm@localhost")
 
-API_RATE_LIMIT = env_str("API_RATE_LIMIT", "600/min")
+API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "600/min")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "crm.accounts.api.authentication.ApiTokenAuthentication",
@@ -211,7 +213,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s"}},
     "filters": {"request_id": {"()": "crm.core.context.RequestIdLogFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}),
+    },
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 

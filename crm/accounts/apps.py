@@ -12,6 +12,7 @@ class AccountsConfig(AppConfig):
         from crm.core.registry import NavItem, register_nav
 
         from . import signals  # noqa: F401
+        from .api import schema  # noqa: F401  (registers the token scheme with the OpenAPI generator)
         from .api.views import TeamViewSet, UserViewSet
 
         router.register("users", UserViewSet, basename="user")

@@ -81,12 +81,18 @@ ACTION_LABELS = {
 }
 
 
+SCOPE_LABELS = {
+    "read": _("%(records)s: read scope"),
+    "write": _("%(records)s: write scope"),
+}
+
+
 def _permission_label(permission) -> str:
     action = permission.codename.split("_", 1)[0]
     model = permission.content_type.model_class()
     if model is None or action not in ACTION_LABELS:
         return permission.name
-    return f"{model._meta.verbose_name_plural}: {ACTION_LABELS[action]}"
+    return _("%(records)s: %(action)s") % {"records": model._meta.verbose_name_plural, "action": ACTION_LABELS[action]}
 
 
 class RoleForm(forms.ModelForm):
@@ -120,7 +126,7 @@ class RoleForm(forms.ModelForm):
             for which in ("read", "write"):
                 name = f"scope_{which}_{rt.label}"
                 self.fields[name] = forms.ChoiceField(
-                    label=f"{rt.verbose_name_plural}: {_('read') if which == 'read' else _('write')}",
+                    label=SCOPE_LABELS[which] % {"records": rt.verbose_name_plural},
                     choices=choices,
                     required=False,
                     initial=getattr(current, f"{which}_scope", "") if current else "",

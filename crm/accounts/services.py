@@ -158,7 +158,11 @@ def role_save(
     permissions: Iterable[Permission] | None = None,
     scopes: dict[str, tuple[str, str]] | None = None,
 ) -> Role:
-    """Create or edit a role: its name, permissions, and per-record-type scopes."""
+    """Create or edit a role: its name, permissions, and per-record-type scopes.
+
+    ``scopes`` is the role's whole set of overrides: a record type left out of it
+    goes back to the role's default scopes.
+    """
     _require_admin(actor)
     creating = role is None
     role = role or Role()
@@ -173,7 +177,14 @@ def role_save(
         )
     _clean(role)
     role.save()
-    changes = diff(before, snapshot(role))
+    if creating:
+        changes = [
+            {"field": k, "old": None, "new": v}
+            for k, v in snapshot(role).items()
+            if k != "id" and v not in (None, "", [])
+        ]
+    else:
+        changes = diff(before, snapshot(role))
     if permissions is not None:
         old = set() if creating else set(role.permissions.values_list("codename", flat=True))
         role.permissions.set(permissions)
@@ -190,6 +201,7 @@ def role_save(
             RoleScope.objects.update_or_create(
                 role=role, record_type=record_type, defaults={"read_scope": read, "write_scope": write}
             )
+        role.scopes.exclude(record_type__in=list(scopes)).delete()
         new_scopes = {s.record_type: [s.read_scope, s.write_scope] for s in role.scopes.all()}
         if old_scopes != new_scopes:
             changes.append({"field": "scopes", "old": old_scopes, "new": new_scopes})

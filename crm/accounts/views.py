@@ -107,6 +107,23 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Setting a new password from an e-mailed link is logged like any password change."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        from crm.audit.services import Action, audit_record
+
+        audit_record(
+            action=Action.UPDATE,
+            actor=form.user,
+            instance=form.user,
+            changes=[{"field": "password", "old": "***", "new": "***"}],
+            extra={"via": "reset_link"},
+        )
+        return response
+
+
 # Administration ------------------------------------------------------------------
 
 

@@ -2,26 +2,36 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+# Names for changed "fields" that are not model fields of the record.
+CHANGE_LABELS = {
+    "api_token": _("API token"),
+    "scopes": _("record scopes"),
+    "permissions": _("permissions"),
+    "tags": _("tags"),
+}
 
 
 class AuditEntry(models.Model):
     """One thing that happened. Rows are only ever added: see save() and delete()."""
 
     class Action(models.TextChoices):
-        CREATE = "create", _("Created")
-        UPDATE = "update", _("Updated")
-        DELETE = "delete", _("Deleted")
-        RESTORE = "restore", _("Restored")
-        PURGE = "purge", _("Purged")
-        MERGE = "merge", _("Merged")
-        PERMISSION = "permission", _("Permission changed")
-        EXPORT = "export", _("Exported")
-        LOGIN = "login", _("Signed in")
-        LOGIN_FAILED = "login_failed", _("Sign-in failed")
-        LOGOUT = "logout", _("Signed out")
+        CREATE = "create", pgettext_lazy("audit action", "Created")
+        UPDATE = "update", pgettext_lazy("audit action", "Updated")
+        DELETE = "delete", pgettext_lazy("audit action", "Deleted")
+        RESTORE = "restore", pgettext_lazy("audit action", "Restored")
+        PURGE = "purge", pgettext_lazy("audit action", "Purged")
+        MERGE = "merge", pgettext_lazy("audit action", "Merged")
+        PERMISSION = "permission", pgettext_lazy("audit action", "Permission changed")
+        EXPORT = "export", pgettext_lazy("audit action", "Exported")
+        LOGIN = "login", pgettext_lazy("audit action", "Signed in")
+        LOGIN_FAILED = "login_failed", pgettext_lazy("audit action", "Sign-in failed")
+        LOGOUT = "logout", pgettext_lazy("audit action", "Signed out")
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -64,3 +74,29 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("audit entries cannot be deleted")
+
+    @property
+    def display_changes(self) -> list[dict]:
+        """The changes, each with ``field`` replaced by that field's name in the user's language."""
+        changes = self.changes or []
+        model = ContentType.objects.get_for_id(self.content_type_id).model_class() if self.content_type_id else None
+        custom = {}
+        if model is not None and any(str(c.get("field", "")).startswith("custom_fields.") for c in changes):
+            from crm.core.models import CustomField
+
+            custom = {cf.name: cf.label for cf in CustomField.objects.filter(content_type_id=self.content_type_id)}
+        return [{**c, "field": _change_label(model, str(c.get("field", "")), custom)} for c in changes]
+
+
+def _change_label(model, name: str, custom: dict):
+    if name.startswith("custom_fields."):
+        key = name.split(".", 1)[1]
+        return custom.get(key, key)
+    if model is not None:
+        try:
+            label = getattr(model._meta.get_field(name), "verbose_name", None)
+        except FieldDoesNotExist:
+            label = None
+        if label:
+            return label
+    return CHANGE_LABELS.get(name, name)

@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from . import tasks  # noqa: F401 - declares the job kinds and the names users see for them
         from .registry import NavItem, register_nav
 
         register_nav(NavItem(label=_("Dashboard"), url_name="core:dashboard", icon="home", order=0))

@@ -13,18 +13,21 @@ import logging
 from collections.abc import Callable
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .context import bind_context, current_context
-from .models import Job
+from .models import JOB_KIND_LABELS, Job
 
 logger = logging.getLogger(__name__)
 
 
 def job_enqueue(*, kind: str, task, user=None, params: dict | None = None) -> Job:
     ctx = current_context()
-    job = Job.objects.create(kind=kind, created_by=user, params=params or {}, request_id=ctx.request_id if ctx else "")
+    # The worker writes progress messages in the language of the page that started the job.
+    params = {"_language": translation.get_language() or settings.LANGUAGE_CODE, **(params or {})}
+    job = Job.objects.create(kind=kind, created_by=user, params=params, request_id=ctx.request_id if ctx else "")
     transaction.on_commit(lambda: task.delay(str(job.pk)))
     return job
 
@@ -50,8 +53,13 @@ class Progress:
             setattr(self.job, key, value)
 
 
-def job_task(kind: str, **task_options) -> Callable:
-    """Declare a job's task body: ``def body(job, progress) -> dict`` (its result)."""
+def job_task(kind: str, *, label=None, **task_options) -> Callable:
+    """Declare a job's task body: ``def body(job, progress) -> dict`` (its result).
+
+    ``label`` is the (lazily translated) name users see for jobs of this kind.
+    """
+    if label is not None:
+        JOB_KIND_LABELS[kind] = label
 
     def decorator(body: Callable[[Job, Progress], dict | None]):
         @shared_task(name=f"crm.jobs.{kind}", **task_options)
@@ -64,7 +72,8 @@ def job_task(kind: str, **task_options) -> Callable:
                 job.status = Job.Status.RUNNING
                 job.started_at = job.started_at or timezone.now()
                 job.save(update_fields=["status", "started_at"])
-            with bind_context(request_id=job.request_id or None):
+            language = job.params.get("_language") or settings.LANGUAGE_CODE
+            with bind_context(request_id=job.request_id or None), translation.override(language):
                 try:
                     result = body(job, Progress(job)) or {}
                 except Exception as exc:

@@ -179,6 +179,10 @@ class SavedFilter(models.Model):
         return self.name
 
 
+# Job kind -> the name users see for it; filled by ``crm.core.jobs.job_task``.
+JOB_KIND_LABELS: dict[str, object] = {}
+
+
 class Job(models.Model):
     """A unit of background work whose status and progress a user can watch."""
 
@@ -211,6 +215,11 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id}"
+
+    @property
+    def label(self):
+        """The job's name in the user's language (the kind itself when none was declared)."""
+        return JOB_KIND_LABELS.get(self.kind, self.kind)
 
     @property
     def percent(self) -> int:

@@ -25,6 +25,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crm.audit.selectors import audit_for_record
@@ -330,10 +331,18 @@ class RecordPages:
         except ServiceError as exc:
             messages.error(request, str(exc.message))
             return HttpResponseRedirect(back)
-        messages.success(request, _("%(done)s records updated.") % {"done": done})
+        messages.success(
+            request, ngettext("%(done)s record updated.", "%(done)s records updated.", done) % {"done": done}
+        )
         if skipped:
             messages.warning(
-                request, _("%(skipped)s records were skipped: you may not change them.") % {"skipped": skipped}
+                request,
+                ngettext(
+                    "%(skipped)s record was skipped: you may not change it.",
+                    "%(skipped)s records were skipped: you may not change them.",
+                    skipped,
+                )
+                % {"skipped": skipped},
             )
         return HttpResponseRedirect(back)
 

@@ -1,0 +1,133 @@
+"""Benchmarks: demo-data load time and server time of the main pages.
+
+    .venv/bin/python bench/run.py --size medium --db sqlite
+    .venv/bin/python bench/run.py --size large --db postgres
+
+Each run builds a fresh database (a file under var/bench/ or the PostgreSQL
+database crm_bench), loads the demo data with seed_demo, then times requests
+through Django's test client in-process (server time without the network), for a
+sales rep and an administrator. Results are printed as a Markdown table and saved
+as JSON under bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def database_url(db: str) -> str:
+    if db == "sqlite":
+        path = ROOT / "var" / "bench" / "bench.sqlite3"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    url = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/crm_bench")
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
+    subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
+    return url
+
+
+def timed(client, url: str, repeat: int, **headers) -> dict:
+    samples = []
+    for i in range(repeat + 2):
+        start = time.perf_counter()
+        response = client.get(url, **headers)
+        elapsed = (time.perf_counter() - start) * 1000
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+        if hasattr(response, "streaming_content"):
+            for _chunk in response.streaming_content:
+                pass
+        if i >= 2:  # the first two warm caches
+            samples.append(elapsed)
+    samples.sort()
+    return {
+        "p50_ms": round(statistics.median(samples), 1),
+        "p95_ms": round(samples[max(0, int(len(samples) * 0.95) - 1)], 1),
+        "runs": len(samples),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", choices=["small", "medium", "large"], default="medium")
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+
+    os.environ["DATABASE_URL"] = database_url(args.db)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.embedded")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from crm.accounts.models import User
+
+    setup_test_environment()
+    call_command("migrate", verbosity=0)
+    start = time.perf_counter()
+    call_command("seed_demo", size=args.size, verbosity=0)
+    seed_seconds = time.perf_counter() - start
+    if args.db == "postgres":
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+    results = {"seed_demo_s": round(seed_seconds, 1), "pages": {}}
+    pages = [
+        ("contact list, 50 rows", "/customers/contacts/?per_page=50"),
+        ("contact list, sorted by name", "/customers/contacts/?sort=name&per_page=50"),
+        ("contact list, search 'wang'", "/customers/contacts/?q=wang&per_page=50"),
+        ("company list, 50 rows", "/customers/companies/?per_page=50"),
+        ("contact detail", "/customers/contacts/{contact}/"),
+        ("global search '华信'", "/search/?q=%E5%8D%8E%E4%BF%A1"),
+        ("dashboard", "/"),
+        ("API contacts, 50 rows", "/api/v1/contacts/?page_size=50"),
+    ]
+    for username in ("rep", "admin"):
+        user = User.objects.get(username=username)
+        client = Client()
+        client.force_login(user)
+        from crm.contacts.models import Contact
+        from crm.core.visibility import visible_to
+
+        contact = visible_to(user, Contact).order_by("-pk").values_list("pk", flat=True).first()
+        for label, url in pages:
+            results["pages"][f"{label} ({username})"] = timed(client, url.format(contact=contact), args.repeat)
+
+    results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    results["machine"] = f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
+    results["db"] = args.db
+    results["size"] = args.size
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"pages-{args.db}-{args.size}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+
+    print(f"\n### {args.db}, {args.size}: seed_demo {results['seed_demo_s']} s, peak RSS {results['peak_rss_mb']} MB\n")
+    print("| page | p50 ms | p95 ms |\n| --- | ---: | ---: |")
+    for label, figures in results["pages"].items():
+        print(f"| {label} | {figures['p50_ms']} | {figures['p95_ms']} |")
+
+
+if __name__ == "__main__":
+    main()
