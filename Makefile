@@ -60,5 +60,6 @@ bench: $(VENV)/.dev
 vendor:
 	bash scripts/vendor-assets.sh
 
+## make clean: caches and test output only; var/crm.sqlite3 (your data) is kept
 clean:
-	rm -rf var .pytest_cache test-artifacts
+	rm -rf .pytest_cache test-artifacts var/cache var/static var/bench

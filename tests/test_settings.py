@@ -53,6 +53,28 @@ def run_python(tmp_path: Path, code: str, **values: str | None) -> subprocess.Co
 
 # The deployment check ------------------------------------------------------------
 
+# Nothing connects to these during the checks below.
+PRODUCTION_SERVICES = {
+    "REDIS_URL": "redis://cache.example.com:6379/0",
+    "DATABASE_URL": "postgres://crm@db.example.com/crm",
+}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"REDIS_URL": None}, "REDIS_URL must be set in production"),
+        ({"DATABASE_URL": "sqlite:////tmp/crm.sqlite3"}, "DATABASE_URL must point at PostgreSQL in production"),
+    ],
+)
+def test_production_refuses_to_start_without_shared_services(tmp_path, overrides, message):
+    values = {**PRODUCTION_SERVICES, **overrides}
+    result = run_python(
+        tmp_path, SETUP, DJANGO_SETTINGS_MODULE="config.settings.production", ALLOWED_HOSTS="crm.example.com", **values
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
+
 
 def test_production_settings_pass_check_deploy_with_no_issues(tmp_path):
     result = subprocess.run(
@@ -63,7 +85,7 @@ def test_production_settings_pass_check_deploy_with_no_issues(tmp_path):
             DJANGO_SETTINGS_MODULE="config.settings.production",
             SECRET_KEY=secrets.token_urlsafe(64),
             ALLOWED_HOSTS="crm.example.com",
-            DATABASE_URL="sqlite:////tmp/x.sqlite3",
+            **PRODUCTION_SERVICES,
         ),
         capture_output=True,
         text=True,
@@ -89,6 +111,7 @@ def test_production_settings_values(tmp_path):
         DJANGO_SETTINGS_MODULE="config.settings.production",
         ALLOWED_HOSTS="crm.example.com, www.crm.example.com",
         DEBUG="true",
+        **PRODUCTION_SERVICES,
     )
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout.strip().splitlines()[-1])
@@ -201,6 +224,7 @@ def test_bad_value_also_stops_production(tmp_path):
         DJANGO_SETTINGS_MODULE="config.settings.production",
         ALLOWED_HOSTS="crm.example.com",
         SECURE_HSTS_SECONDS="a year",
+        **PRODUCTION_SERVICES,
     )
     assert result.returncode != 0
     assert "SECURE_HSTS_SECONDS='a year' is not a whole number" in result.stderr

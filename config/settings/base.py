@@ -48,9 +48,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "crm.core.middleware.RequestContextMiddleware",
+    "crm.core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "crm.core.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -137,6 +138,8 @@ else:
     }
 
 CELERY_TASK_IGNORE_RESULT = True
+# Keep the project's logging (with request ids) in the worker and scheduler too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -144,6 +147,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "purge-recycle-bin": {"task": "crm.core.tasks.recycle_bin_purge_task", "schedule": 3600.0},
+    "database-optimize": {"task": "crm.core.tasks.database_optimize_task", "schedule": 6 * 3600.0},
 }
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -154,6 +158,7 @@ else:
         "data_folder_in": str(_queue_dir / "out"),
         "data_folder_out": str(_queue_dir / "out"),
         "processed_folder": str(_queue_dir / "processed"),
+        "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
     }
     # The filesystem transport has no fan-out exchange for remote control.

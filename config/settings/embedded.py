@@ -17,3 +17,8 @@ if not os.environ.get("SECRET_KEY"):
     os.environ["SECRET_KEY"] = _key_file.read_text().strip()
 
 from .base import *  # noqa: E402,F403
+
+if EMBEDDED:  # noqa: F405
+    # The filesystem queue's folders must exist before the first task is sent.
+    for _sub in ("out", "processed", "control"):
+        (VAR_DIR / "queue" / _sub).mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -91,7 +91,11 @@ class Role(models.Model):
 
     @property
     def display_name(self):
-        if self.is_builtin and self.key in self.BUILTIN_NAMES:
+        # A built-in role shows its translated name until an admin renames it.
+        from .roles import BUILTIN_ROLES
+
+        default = BUILTIN_ROLES.get(self.key, {}).get("name")
+        if self.is_builtin and self.key in self.BUILTIN_NAMES and self.name == default:
             return self.BUILTIN_NAMES[self.key]
         return self.name
 

@@ -250,8 +250,19 @@ def login_is_locked(*, username: str, ip: str | None, now: datetime.datetime | N
     since = (now or timezone.now()) - datetime.timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
     failures = LoginAttempt.objects.filter(created_at__gte=since, succeeded=False)
     limit = settings.LOGIN_FAILURE_LIMIT
-    if username and failures.filter(username__iexact=username).count() >= limit:
-        return True
+    if username:
+        # A successful sign-in clears the failures before it for that user name.
+        last_success = (
+            LoginAttempt.objects.filter(username__iexact=username, succeeded=True, created_at__gte=since)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        mine = failures.filter(username__iexact=username)
+        if last_success is not None:
+            mine = mine.filter(created_at__gt=last_success)
+        if mine.count() >= limit:
+            return True
     return bool(ip and failures.filter(ip=ip).count() >= limit)
 
 

@@ -12,8 +12,6 @@ from .services import login_record
 @receiver(user_logged_in)
 def _on_login(sender, request, user, **kwargs):
     login_record(username=user.get_username(), ip=client_ip(request) if request else None, succeeded=True, user=user)
-    if user.language and request is not None:
-        request.session["_language"] = user.language
 
 
 @receiver(user_login_failed)

@@ -22,6 +22,24 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
+class HealthCheckMiddleware:
+    """Answers /healthz and /readyz before host validation and redirects.
+
+    A load balancer probes with its own address as Host and often with HEAD; neither
+    should turn a healthy machine into a 400 or 405.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path in {"/healthz", "/readyz"} and request.method in {"GET", "HEAD"}:
+            from .views.shell import health_response
+
+            return health_response(ready=request.path == "/readyz", head=request.method == "HEAD")
+        return self.get_response(request)
+
+
 class RequestContextMiddleware:
     """Gives every request an id (kept from X-Request-ID when well formed) and an IP."""
 
@@ -38,6 +56,24 @@ class RequestContextMiddleware:
         return response
 
 
+def activate_user_preferences(request, user) -> None:
+    """The user's time zone, and language unless the browser chose one with the switcher.
+
+    Called by the middleware for sessions and again by the API once a token has
+    identified the user (token authentication happens after the middleware).
+    """
+    if user is None or not user.is_authenticated:
+        return
+    if user.time_zone:
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            timezone.deactivate()
+    if user.language and "django_language" not in request.COOKIES:
+        translation.activate(user.language)
+        request.LANGUAGE_CODE = translation.get_language()
+
+
 class UserPreferencesMiddleware:
     """Activates the signed-in user's time zone and, unless chosen otherwise, language."""
 
@@ -45,16 +81,7 @@ class UserPreferencesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            if user.time_zone:
-                try:
-                    timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
-                except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                    timezone.deactivate()
-            if user.language and "django_language" not in request.COOKIES:
-                translation.activate(user.language)
-                request.LANGUAGE_CODE = translation.get_language()
+        activate_user_preferences(request, getattr(request, "user", None))
         try:
             return self.get_response(request)
         finally:

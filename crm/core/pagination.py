@@ -24,6 +24,8 @@ class CappedPage:
 
     @property
     def has_next(self) -> bool:
+        if self.capped:
+            return len(self.object_list) == self.per_page
         return self.number * self.per_page < self.count
 
     @property
@@ -58,6 +60,7 @@ def paginate(qs, *, page, per_page, cap: int | None = None) -> CappedPage:
     per_page = per_page if per_page in PAGE_SIZES else 50
     count, capped = capped_count(qs, cap)
     last_page = max(1, -(-count // per_page))
-    number = parse_int(page, 1, maximum=last_page)
+    # Beyond a capped count the real last page is unknown, so any page may be asked for.
+    number = parse_int(page, 1, maximum=None if capped else last_page)
     offset = (number - 1) * per_page
     return CappedPage(list(qs[offset : offset + per_page]), number, per_page, count, capped)

@@ -183,3 +183,20 @@ def recycle_bin_purge_expired(*, days: int, now: datetime.datetime | None = None
             record_purge(instance=instance, actor=None)
             purged += 1
     return purged
+
+
+def database_optimize() -> str:
+    """Refresh the query planner's statistics.
+
+    SQLite keeps none until ANALYZE runs; without them it sorts a whole team's
+    records to show one page (seen at 1M contacts: 1.5 s instead of 4 ms).
+    PostgreSQL's autovacuum does this on its own; an explicit ANALYZE after a bulk
+    load makes the statistics right at once.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA analysis_limit=2000")
+        cursor.execute("ANALYZE")
+    return connection.vendor

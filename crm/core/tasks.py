@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from .jobs import job_task
-from .services import recycle_bin_purge_expired
+from .services import database_optimize, recycle_bin_purge_expired
 
 
 @shared_task(name="crm.core.tasks.recycle_bin_purge_task")
@@ -23,3 +23,9 @@ def recycle_bin_purge_job(job, progress):
     message = ngettext("%(count)s record purged", "%(count)s records purged", purged) % {"count": purged}
     progress(1, total=1, message=message)
     return {"purged": purged}
+
+
+@shared_task(name="crm.core.tasks.database_optimize_task")
+def database_optimize_task() -> str:
+    """Scheduled: keep the planner's statistics current as the data grows."""
+    return database_optimize()

@@ -33,6 +33,7 @@
     var el = document.getElementById(id);
     if (!el || !window.echarts) return;
     var chart = window.echarts.init(el);
+    if (window.matchMedia("(prefers-reduced-motion: reduce)").matches) option.animation = false;
     chart.setOption(option);
     window.addEventListener("resize", function () { chart.resize(); });
   };

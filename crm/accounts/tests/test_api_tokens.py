@@ -253,3 +253,14 @@ def test_user_list_exposes_no_secrets(users, api_for):
     assert all(
         set(r) == {"id", "username", "full_name", "email", "team", "role", "language", "time_zone"} for r in rows
     )
+
+
+def test_token_requests_speak_the_users_language(users):
+    _token, key = services.token_create(user=users.owner, name="erp")
+    users.owner.language = "zh-hans"
+    users.owner.save()
+    client = APIClient()
+    response = client.get("/api/v1/contacts/987654/", HTTP_AUTHORIZATION=f"Token {key}")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] != "Not found."
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in response.json()["error"]["message"])

@@ -238,3 +238,16 @@ def test_the_lock_expires_after_the_lock_minutes(users, lock_settings, monkeypat
     response = sign_in(later, "owner", PASSWORD)
     assert response.status_code == 302
     assert is_signed_in(later)
+
+
+def test_a_successful_sign_in_clears_earlier_failures(users, lock_settings):
+    for i in range(9):
+        sign_in(Client(), "owner", f"wrong-{i}")
+    assert sign_in(Client(), "owner", PASSWORD).status_code == 302
+    # More failures for the name after the success, from other addresses (the per-IP
+    # count is not cleared by anyone's success).
+    for i in range(9):
+        sign_in(Client(), "owner", f"again-{i}", REMOTE_ADDR=f"10.0.0.{i + 1}")
+    client = Client()
+    assert sign_in(client, "owner", PASSWORD, REMOTE_ADDR="10.0.1.1").status_code == 302
+    assert is_signed_in(client)

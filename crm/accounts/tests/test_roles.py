@@ -267,3 +267,18 @@ def test_write_scope_is_capped_by_read_scope_even_for_stored_bad_rows(users):
     other = ContactFactory(owner=users.outsider)
     assert scope_for(fresh(user), Contact, "write") == Scope.OWN
     assert not can_access(fresh(user), other, "write")
+
+
+def test_built_in_roles_are_translated_until_renamed(db):
+    from django.utils import translation
+
+    from crm.accounts.models import Role
+
+    rep = Role.objects.get(key="sales_rep")
+    with translation.override("zh-hans"):
+        translated = str(rep)
+    assert translated != "Sales rep"
+    rep.name = "Account executive"
+    rep.save()
+    with translation.override("zh-hans"):
+        assert str(rep) == "Account executive"

@@ -54,9 +54,10 @@ def exception_handler(exc, context):
     code = getattr(exc, "default_code", "error")
     if isinstance(exc, exceptions.Throttled):
         code = "rate_limited"
-        message = _("Too many requests. Try again in %(seconds)s seconds.") % {
-            "seconds": exc.wait and int(exc.wait + 0.999)
-        }
+        if exc.wait:
+            message = _("Too many requests. Try again in %(seconds)s seconds.") % {"seconds": int(exc.wait + 0.999)}
+        else:
+            message = _("Too many requests. Try again later.")
     else:
         detail = exc.detail if hasattr(exc, "detail") else str(exc)
         message = str(detail) if not isinstance(detail, dict | list) else _("The request failed.")

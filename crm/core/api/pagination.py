@@ -21,7 +21,7 @@ class CappedPageNumberPagination(PageNumberPagination):
             number = max(1, int(request.query_params.get(self.page_query_param, 1)))
         except ValueError:
             number = 1
-        self.number = min(number, last) if number <= last else number
+        self.number = number if self.capped else min(number, last)
         self.page_size = page_size
         offset = (self.number - 1) * page_size
         return list(queryset[offset : offset + page_size])
@@ -32,7 +32,9 @@ class CappedPageNumberPagination(PageNumberPagination):
         return replace_query_param(self.request.build_absolute_uri(), self.page_query_param, number)
 
     def get_paginated_response(self, data):
-        has_next = self.number * self.page_size < self.count
+        # Past the capped count there may be more: a full page says so.
+        full = len(data) == self.page_size
+        has_next = self.number * self.page_size < self.count or (self.capped and full)
         return Response(
             OrderedDict(
                 count=self.count,

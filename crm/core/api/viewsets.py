@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from crm.audit.selectors import audit_for_record
 from crm.core import services as core_services
 from crm.core.errors import PermissionDeniedError, ValidationFailed
+from crm.core.middleware import activate_user_preferences
 from crm.core.visibility import get_visible_or_404, visible_to
 
 IF_MATCH = OpenApiParameter(
@@ -62,8 +63,14 @@ class RecordViewSet(
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        activate_user_preferences(request, request.user)
         if request.user.is_authenticated and self.model is not None:
             self._perm("view")
+
+    def _reload(self, obj):
+        """The saved record for the response. Not through visible_to: a user who just
+        handed a record to someone outside their reach still gets the result."""
+        return self.model._default_manager.select_related(*self.select_related).prefetch_related("tags").get(pk=obj.pk)
 
     def _etag(self, response: Response, obj) -> Response:
         response["ETag"] = f'"{obj.version}"'
@@ -81,7 +88,7 @@ class RecordViewSet(
             obj = type(self).create_service(actor=request.user, **kwargs)
         else:
             obj = core_services.record_create(model=self.model, actor=request.user, **kwargs)
-        obj = self.get_queryset().get(pk=obj.pk)
+        obj = self._reload(obj)
         return self._etag(Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED), obj)
 
     def _expected_version(self, request) -> int | None:
@@ -110,7 +117,7 @@ class RecordViewSet(
             obj = core_services.record_update(
                 instance=obj, actor=request.user, expected_version=expected, **service_kwargs
             )
-        obj = self.get_queryset().get(pk=obj.pk)
+        obj = self._reload(obj)
         return self._etag(Response(self.get_serializer(obj).data), obj)
 
     @extend_schema(parameters=[IF_MATCH])
@@ -141,5 +148,5 @@ class RecordViewSet(
         qs = visible_to(request.user, self.model.all_objects.filter(deleted_at__isnull=False))
         obj = get_visible_or_404(request.user, qs, pk=pk)
         core_services.record_restore(instance=obj, actor=request.user)
-        obj = self.get_queryset().get(pk=obj.pk)
+        obj = self._reload(obj)
         return self._etag(Response(self.get_serializer(obj).data), obj)

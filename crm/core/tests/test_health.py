@@ -64,3 +64,18 @@ def test_readyz_is_200_with_a_running_redis(db, settings, redis_url):
     response = Client().get("/readyz")
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": "ok", "redis": "ok"}
+
+
+@pytest.mark.django_db
+def test_health_checks_answer_any_host_and_head(client):
+    for path in ("/healthz", "/readyz"):
+        assert client.get(path, HTTP_HOST="10.0.0.7:8000").status_code == 200
+        head = client.head(path, HTTP_HOST="10.0.0.7")
+        assert head.status_code == 200 and head.content == b""
+
+
+@pytest.mark.django_db
+def test_other_pages_still_check_the_host(client, settings):
+    settings.ALLOWED_HOSTS = ["crm.example.com"]
+    assert client.get("/accounts/login/", HTTP_HOST="evil.example.com").status_code == 400
+    assert client.get("/healthz", HTTP_HOST="10.0.0.7").status_code == 200

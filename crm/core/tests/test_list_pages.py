@@ -125,3 +125,29 @@ def test_export_neutralises_formulas_and_keeps_chinese(users, client_for):
     assert '\'=HYPERLINK("http://x")' in cells and "'+1 sales" in cells and "'@home" in cells
     assert "王芳" in cells
     assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
+
+
+def test_paging_goes_past_a_capped_count(users, client_for, api_for, monkeypatch):
+    monkeypatch.setattr(pagination, "COUNT_CAP", 10)
+    for _ in range(30):
+        ContactFactory(owner=users.owner)
+    html = client_for(users.owner).get(reverse(LIST), {"per_page": 25, "page": 1}).content.decode()
+    assert "page=2" in html
+    second = client_for(users.owner).get(reverse(LIST), {"per_page": 25, "page": 2})
+    assert len(second.context["page"].object_list) == 5 and not second.context["page"].has_next
+    api = api_for(users.owner)
+    first = api.get(reverse("contact-list"), {"page_size": 10}).json()
+    assert first["count"] == 10 and first["count_capped"] is True and first["next"]
+    third = api.get(reverse("contact-list"), {"page_size": 10, "page": 3}).json()
+    assert len(third["results"]) == 10 and third["next"]
+    fourth = api.get(reverse("contact-list"), {"page_size": 10, "page": 4}).json()
+    assert fourth["results"] == [] and fourth["next"] is None
+
+
+def test_handing_a_record_to_someone_out_of_reach_answers_normally(users, api_for):
+    contact = ContactFactory(owner=users.owner)
+    response = api_for(users.owner).patch(
+        reverse("contact-detail", args=[contact.pk]), {"owner": users.outsider.pk}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["owner"] == users.outsider.pk
+    assert api_for(users.owner).get(reverse("contact-detail", args=[contact.pk])).status_code == 404

@@ -64,3 +64,22 @@ def test_unknown_pages_answer_404_in_html_and_json(users, client_for):
     assert client.get("/no-such-page/").status_code == 404
     response = client.get("/api/v1/no-such-thing/")
     assert response.status_code == 404
+
+
+def test_weekly_chart_counts_visible_records_per_week(users):
+    import datetime
+
+    from django.utils import timezone
+
+    from crm.contacts.models import Contact
+    from crm.core.views.shell import weekly_new_records
+
+    now = timezone.now()
+    ContactFactory.create_batch(2, owner=users.owner)
+    old = ContactFactory(owner=users.owner)
+    Contact.objects.filter(pk=old.pk).update(created_at=now - datetime.timedelta(weeks=3))
+    ContactFactory.create_batch(4, owner=users.outsider)
+    chart = weekly_new_records(users.owner, weeks=12)
+    contacts = next(s["data"] for s in chart["series"] if s["name"] == "contacts")
+    assert len(chart["weeks"]) == 12 and contacts[-1] == 2 and sum(contacts) == 3
+    assert contacts[-4] == 1 or contacts[-5] == 1  # three weeks back, whatever the weekday

@@ -17,14 +17,16 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from config.env import env_int, env_str
+
 
 class Command(BaseCommand):
     help = "Run the web server, the background worker and the scheduler together."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")))
+        parser.add_argument("--host", default=env_str("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=env_int("PORT", 8000, minimum=1))
+        parser.add_argument("--web-workers", type=int, default=env_int("WEB_CONCURRENCY", 3, minimum=1))
         parser.add_argument("--no-worker", action="store_true", help="Run the web server only.")
 
     def handle(self, *args, **options):
@@ -32,8 +34,14 @@ class Command(BaseCommand):
         bin_dir = os.path.dirname(python)
         var = settings.VAR_DIR
         if settings.EMBEDDED:
-            for sub in ("queue/out", "queue/processed", "cache", "mail"):
+            for sub in ("queue/out", "queue/processed", "queue/control", "cache", "mail"):
                 (var / sub).mkdir(parents=True, exist_ok=True)
+        from django.db import connection
+
+        if connection.vendor == "sqlite":
+            from crm.core.services import database_optimize
+
+            database_optimize()
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.embedded"),
@@ -55,6 +63,8 @@ class Command(BaseCommand):
                 "-",
                 "--graceful-timeout",
                 "10",
+                "--access-logformat",
+                '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s',
             ],
         }
         if not options["no_worker"]:

@@ -24,6 +24,7 @@ from crm.accounts.models import Role, Team
 from crm.accounts.roles import ensure_builtin_roles
 from crm.contacts.models import Company, Contact
 from crm.core.models import CustomField, Tag
+from crm.core.services import database_optimize
 
 from ... import data as words
 
@@ -138,6 +139,7 @@ class Command(BaseCommand):
         tags = [Tag.objects.get_or_create(name=name)[0] for name in words.TAGS]
         companies = self.make_companies(gen, max(50, contacts_total // 5), owners, tags)
         self.make_contacts(gen, contacts_total, owners, companies, tags)
+        database_optimize()
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
