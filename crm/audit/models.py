@@ -85,7 +85,28 @@ class AuditEntry(models.Model):
             from crm.core.models import CustomField
 
             custom = {cf.name: cf.label for cf in CustomField.objects.filter(content_type_id=self.content_type_id)}
-        return [{**c, "field": _change_label(model, str(c.get("field", "")), custom)} for c in changes]
+        return [
+            {
+                **c,
+                "field": _change_label(model, str(c.get("field", "")), custom),
+                "old": _display_value(c.get("old")),
+                "new": _display_value(c.get("new")),
+            }
+            for c in changes
+        ]
+
+
+def _display_value(value):
+    """A logged value as people read it: lists joined, yes/no for booleans, None kept."""
+    from django.utils.translation import gettext
+
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) if value else None
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items()) if value else None
+    return value
 
 
 def _change_label(model, name: str, custom: dict):

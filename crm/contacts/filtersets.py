@@ -1,4 +1,5 @@
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.filtersets import RecordFilterSet
@@ -17,8 +18,10 @@ class CompanyFilterSet(RecordFilterSet):
 
 class ContactFilterSet(RecordFilterSet):
     search_fields = ("name", "email", "phone", "title")
-    company = django_filters.NumberFilter(field_name="company_id", label=_("Company"))
+    company_name = django_filters.CharFilter(field_name="company__name", lookup_expr="icontains", label=_("Company"))
+    # By id, for the API and for links from a company's page; not shown in the form.
+    company = django_filters.NumberFilter(field_name="company_id", label=_("Company id"), widget=forms.HiddenInput)
 
     class Meta:
         model = Contact
-        fields = ("q", "owner", "company", "tag", "created_after", "created_before")
+        fields = ("q", "owner", "company_name", "tag", "created_after", "created_before", "company")

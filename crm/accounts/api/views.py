@@ -42,6 +42,8 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
 
 class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Teams and their hierarchy (each team's parent and manager)."""
+
     serializer_class = TeamSerializer
     queryset = Team.objects.order_by("name")
     ordering_fields = ("name",)

@@ -60,6 +60,11 @@ class ContactSerializer(RecordSerializer):
 
 
 class CompanyViewSet(RecordViewSet):
+    """Companies: customers and prospects, with owner, tags and custom fields.
+
+    Lists show the companies you may see; filters are the same as on the companies
+    page. Deleting moves a company to the recycle bin (see `restore`)."""
+
     model = Company
     serializer_class = CompanySerializer
     filterset_class = CompanyFilterSet
@@ -70,6 +75,11 @@ class CompanyViewSet(RecordViewSet):
 
 
 class ContactViewSet(RecordViewSet):
+    """Contacts: people, with or without a company, with owner, tags and custom fields.
+
+    Lists show the contacts you may see; filters are the same as on the contacts
+    page. Deleting moves a contact to the recycle bin (see `restore`)."""
+
     model = Contact
     serializer_class = ContactSerializer
     filterset_class = ContactFilterSet

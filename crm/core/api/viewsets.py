@@ -40,8 +40,9 @@ class RecordViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Subclasses set model, serializer_class, filterset_class, and optionally the
-    create/update/delete services. Reads start from visible_to(); writes call services."""
+    # Subclasses set model, serializer_class, filterset_class, and optionally the
+    # create/update/delete services. Reads start from visible_to(); writes call
+    # services. (A comment, not a docstring: the API docs show each subclass's own.)
 
     model = None
     create_service = None

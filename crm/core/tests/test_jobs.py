@@ -390,9 +390,51 @@ def wait_for_job(job_id, seconds: float) -> Job:
         time.sleep(0.1)
 
 
+@pytest.fixture
+def filesystem_celery_app(tmp_path):
+    """The project's Celery app on the embedded mode's broker: files in a folder, no server."""
+    from config.celery import app
+
+    folders = {name: tmp_path / name for name in ("out", "processed", "control")}
+    for folder in folders.values():
+        folder.mkdir()
+    overrides = {
+        "broker_url": "filesystem://",
+        "broker_transport_options": {
+            "data_folder_in": str(folders["out"]),
+            "data_folder_out": str(folders["out"]),
+            "processed_folder": str(folders["processed"]),
+            "control_folder": str(folders["control"]),
+            "store_processed": False,
+        },
+        "task_always_eager": False,
+        "task_default_queue": "crm-embedded-test",
+        "worker_hijack_root_logger": False,
+        "worker_enable_remote_control": False,
+    }
+    saved = {key: app.conf.get(key) for key in overrides}
+    app.conf.update(overrides)
+    _forget_connections(app)
+    try:
+        yield app
+    finally:
+        app.conf.update(saved)
+        _forget_connections(app)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_embedded_worker_on_the_filesystem_queue_runs_the_purge_job(filesystem_celery_app, settings):
+    """The embedded mode: the same task code, a real worker, and no server of any kind."""
+    run_purge_job_through_a_real_worker(filesystem_celery_app, settings)
+
+
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_worker_over_redis_runs_the_purge_job(redis_celery_app, settings):
+    run_purge_job_through_a_real_worker(redis_celery_app, settings)
+
+
+def run_purge_job_through_a_real_worker(celery_app, settings):
     from celery.contrib.testing.worker import start_worker
 
     from crm.accounts.roles import ensure_builtin_roles
@@ -410,15 +452,15 @@ def test_worker_over_redis_runs_the_purge_job(redis_celery_app, settings):
 
     handled_before = worker_state.total_count.get("crm.jobs.recycle_bin_purge", 0)
     with (
-        time_limit(90, "the Redis worker test"),
+        time_limit(90, "the real worker test"),
         start_worker(
-            redis_celery_app,
+            celery_app,
             pool="solo",
             concurrency=1,
             perform_ping_check=False,
             shutdown_timeout=15,
             loglevel="WARNING",
-            queues=[redis_celery_app.conf.task_default_queue],
+            queues=[celery_app.conf.task_default_queue],
         ),
     ):
         job = job_enqueue(kind="recycle_bin_purge", task=recycle_bin_purge_job, user=users.admin, params={"days": 30})

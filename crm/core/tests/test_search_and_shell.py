@@ -80,6 +80,6 @@ def test_weekly_chart_counts_visible_records_per_week(users):
     Contact.objects.filter(pk=old.pk).update(created_at=now - datetime.timedelta(weeks=3))
     ContactFactory.create_batch(4, owner=users.outsider)
     chart = weekly_new_records(users.owner, weeks=12)
-    contacts = next(s["data"] for s in chart["series"] if s["name"] == "contacts")
+    contacts = next(s["data"] for s in chart["series"] if s["name"] == "Contacts")
     assert len(chart["weeks"]) == 12 and contacts[-1] == 2 and sum(contacts) == 3
     assert contacts[-4] == 1 or contacts[-5] == 1  # three weeks back, whatever the weekday

@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -53,7 +54,7 @@ def weekly_new_records(user, *, weeks: int) -> dict:
         if not user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
             continue
         counts = visible_to(user, rt.model).filter(created_at__gte=starts[0]).aggregate(**buckets)
-        series.append({"name": str(rt.verbose_name_plural), "data": [counts[f"w{i}"] for i in range(weeks)]})
+        series.append({"name": str(capfirst(rt.verbose_name_plural)), "data": [counts[f"w{i}"] for i in range(weeks)]})
     return {"weeks": [start.date().isoformat() for start in starts], "series": series}
 
 
