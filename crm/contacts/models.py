@@ -23,6 +23,8 @@ class Company(CRMRecord):
         indexes = [
             models.Index(fields=["owner", "deleted_at"], name="company_owner_idx"),
             models.Index(fields=["name"], name="company_name_idx"),
+            # Covers the dashboard's "new per week" counts without reading the table.
+            models.Index(fields=["created_at", "deleted_at", "owner"], name="company_created_cover_idx"),
         ]
 
     def __str__(self) -> str:
@@ -47,6 +49,8 @@ class Contact(CRMRecord):
             models.Index(fields=["owner", "deleted_at"], name="contact_owner_idx"),
             models.Index(fields=["name"], name="contact_name_idx"),
             models.Index(fields=["email"], name="contact_email_idx"),
+            # Covers the dashboard's "new per week" counts without reading the table.
+            models.Index(fields=["created_at", "deleted_at", "owner"], name="contact_created_cover_idx"),
         ]
 
     def __str__(self) -> str:
