@@ -34,7 +34,6 @@ messages: system-deps $(VENV)/.runtime
 run: messages
 	@mkdir -p var
 	$(MANAGE) migrate --noinput -v0
-	$(MANAGE) collectstatic --noinput -v0
 	$(MANAGE) seed_demo --size small --if-empty
 	$(MANAGE) serve --port $(PORT)
 
