@@ -210,6 +210,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # A user's language and a contact's preferred language share one choice set.
+    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "crm.contacts.models.Language"},
 }
 
 LOGGING = {

@@ -18,21 +18,31 @@ class ContactsConfig(AppConfig):
         from crm.core.registry import NavItem, register_nav, register_record_type
 
         from .models import Company, Contact
+        from .selectors import records_search
 
         register_record_type(
             Company,
-            search_fields=("name", "registration_number", "phone", "email"),
+            search_fields=("search_text",),
+            search=records_search,
             icon="building",
             list_url_name="contacts:company_list",
             grants=RECORD_GRANTS,
         )
         register_record_type(
             Contact,
-            search_fields=("name", "email", "phone", "title"),
+            search_fields=("search_text",),
+            search=records_search,
             icon="person",
             list_url_name="contacts:contact_list",
             grants=RECORD_GRANTS,
         )
+        from crm.core.merge import register_merge_hook
+
+        from .services import company_refresh_search_text, contact_refresh_search_text
+
+        # A merge writes fields directly; the search column follows them.
+        register_merge_hook(Company, company_refresh_search_text)
+        register_merge_hook(Contact, contact_refresh_search_text)
         from crm.core.api.router import router
 
         from .api.views import CompanyViewSet, ContactViewSet

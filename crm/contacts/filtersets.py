@@ -4,24 +4,60 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.core.filtersets import RecordFilterSet
 
-from .models import Company, Contact
+from .models import Company, CompanySize, CompanySource, Contact, Language
+from .selectors import records_search
 
 
-class CompanyFilterSet(RecordFilterSet):
-    search_fields = ("name", "registration_number", "phone", "email")
+class CustomerFilterSet(RecordFilterSet):
+    """`q` searches the stored search text: name, pinyin, e-mails, phones, codes."""
+
+    search_fields = ("search_text",)
+
+    def filter_search(self, queryset, name, value):
+        return records_search(queryset, value)
+
+
+class CompanyFilterSet(CustomerFilterSet):
     industry = django_filters.CharFilter(lookup_expr="icontains", label=_("Industry"))
+    region = django_filters.CharFilter(lookup_expr="icontains", label=_("Region"))
+    size = django_filters.ChoiceFilter(choices=CompanySize.choices, label=_("Size"))
+    source = django_filters.ChoiceFilter(choices=CompanySource.choices, label=_("Source"))
+    # By id, for the API and for links from a company's page; not shown in the form.
+    parent = django_filters.NumberFilter(field_name="parent_id", label=_("Parent company id"), widget=forms.HiddenInput)
 
     class Meta:
         model = Company
-        fields = ("q", "owner", "industry", "tag", "created_after", "created_before")
+        fields = (
+            "q",
+            "owner",
+            "industry",
+            "region",
+            "size",
+            "source",
+            "tag",
+            "created_after",
+            "created_before",
+            "parent",
+        )
 
 
-class ContactFilterSet(RecordFilterSet):
-    search_fields = ("name", "email", "phone", "title")
+class ContactFilterSet(CustomerFilterSet):
     company_name = django_filters.CharFilter(field_name="company__name", lookup_expr="icontains", label=_("Company"))
+    preferred_language = django_filters.ChoiceFilter(choices=Language.choices, label=_("Preferred language"))
+    marketing_consent = django_filters.BooleanFilter(label=_("Marketing consent"))
     # By id, for the API and for links from a company's page; not shown in the form.
     company = django_filters.NumberFilter(field_name="company_id", label=_("Company id"), widget=forms.HiddenInput)
 
     class Meta:
         model = Contact
-        fields = ("q", "owner", "company_name", "tag", "created_after", "created_before", "company")
+        fields = (
+            "q",
+            "owner",
+            "company_name",
+            "preferred_language",
+            "marketing_consent",
+            "tag",
+            "created_after",
+            "created_before",
+            "company",
+        )

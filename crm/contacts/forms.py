@@ -2,8 +2,26 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.forms import RecordForm
+from crm.core.widgets import RecordPicker
 
 from .models import Company, Contact
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ListField(forms.CharField):
+    """Several values, one per line (commas also separate); the services check each."""
+
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return "\n".join(str(v) for v in value)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        return [item.strip() for item in text.replace(",", "\n").replace(";", "\n").splitlines() if item.strip()]
 
 
 class CompanyForm(RecordForm):
@@ -11,13 +29,56 @@ class CompanyForm(RecordForm):
 
     class Meta:
         model = Company
-        fields = ("name", "registration_number", "industry", "phone", "email", "website", "address", "owner")
+        fields = (
+            "name",
+            "registration_number",
+            "industry",
+            "size",
+            "source",
+            "parent",
+            "phone",
+            "email",
+            "website",
+            "region",
+            "address",
+            "owner",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from crm.core.visibility import visible_to
+
+        # Only companies the user can see; the services refuse a cycle (a company under
+        # one of its own subsidiaries).
+        parents = visible_to(self.user, Company).order_by("name")
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = parents
+        self.fields["parent"].widget = RecordPicker("contacts.company")
 
 
 class ContactForm(RecordForm):
+    phones = ListField(label=_("Other phones"), required=False, help_text=_("One per line."))
+    emails = ListField(label=_("Other e-mails"), required=False, help_text=_("One per line."))
+
     class Meta:
         model = Contact
-        fields = ("name", "title", "company", "email", "phone", "owner")
+        fields = (
+            "name",
+            "title",
+            "company",
+            "email",
+            "phone",
+            "emails",
+            "phones",
+            "birthday",
+            "preferred_language",
+            "marketing_consent",
+            "consent_date",
+            "consent_source",
+            "owner",
+        )
+        widgets = {"birthday": DATE_INPUT, "consent_date": DATE_INPUT}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -26,3 +87,4 @@ class ContactForm(RecordForm):
         # Only companies the user can see (and not in the recycle bin) can be chosen;
         # a forged id is refused as an invalid choice.
         self.fields["company"].queryset = visible_to(self.user, Company).order_by("name")
+        self.fields["company"].widget = RecordPicker("contacts.company")

@@ -2,50 +2,230 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
 from crm.core import services as core
+from crm.core.errors import ValidationFailed
 
 from .models import Company, Contact
+from .text import clean_text, company_search_text, contact_search_text, looks_like_uscc, phone_to_e164
+
+TEXT_FIELDS = (
+    "name",
+    "title",
+    "industry",
+    "address",
+    "region",
+    "registration_number",
+    "consent_source",
+    "phone",
+    "email",
+    "website",
+)
+DEFAULT_CONSENT_SOURCE = "manual"
+MAX_PARENT_DEPTH = 50
+
+
+def _phone(value: str, field: str, errors: dict) -> str:
+    try:
+        return phone_to_e164(value)
+    except ValueError:
+        errors.setdefault(field, []).append(
+            _("“%(value)s” is not a valid phone number. Use a mainland number or +country code and number.")
+            % {"value": value}
+        )
+        return value
+
+
+def _email(value: str, field: str, errors: dict) -> str:
+    value = value.lower()
+    try:
+        validate_email(value)
+    except ValidationError:
+        errors.setdefault(field, []).append(_("“%(value)s” is not a valid e-mail address.") % {"value": value})
+    return value
+
+
+def _extra_list(value, field: str, primary: str, convert, errors: dict) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        value = value.replace(",", "\n").replace(";", "\n").splitlines()
+    if not isinstance(value, list | tuple):
+        errors.setdefault(field, []).append(_("Give a list of values."))
+        return []
+    result: list[str] = []
+    for item in value:
+        if not isinstance(item, str):
+            errors.setdefault(field, []).append(_("Every value must be text."))
+            continue
+        item = clean_text(item)
+        if not item:
+            continue
+        item = convert(item, field, errors)
+        if item != primary and item not in result:
+            result.append(item)
+    return result
 
 
 def _normalise(data: dict) -> dict:
+    """The one place where input is brought into the stored form.
+
+    Half-width characters and single spaces everywhere, phones in E.164 (default
+    region CN), e-mails lower-cased and checked, a credit code upper-cased.
+    """
     cleaned = dict(data)
-    for key in ("name", "title", "phone", "industry", "address", "registration_number"):
+    errors: dict[str, list[str]] = {}
+    for key in TEXT_FIELDS:
         if isinstance(cleaned.get(key), str):
-            cleaned[key] = " ".join(cleaned[key].split())
-    if isinstance(cleaned.get("email"), str):
-        cleaned["email"] = cleaned["email"].strip().lower()
+            cleaned[key] = clean_text(cleaned[key])
+    if cleaned.get("phone"):
+        cleaned["phone"] = _phone(cleaned["phone"], "phone", errors)
+    if cleaned.get("email"):
+        cleaned["email"] = _email(cleaned["email"], "email", errors)
+    if "phones" in cleaned:
+        cleaned["phones"] = _extra_list(cleaned["phones"], "phones", cleaned.get("phone") or "", _phone, errors)
+    if "emails" in cleaned:
+        cleaned["emails"] = _extra_list(cleaned["emails"], "emails", cleaned.get("email") or "", _email, errors)
+    code = cleaned.get("registration_number")
+    if isinstance(code, str) and looks_like_uscc(code.replace(" ", "").upper()):
+        cleaned["registration_number"] = code.replace(" ", "").upper()
+    if errors:
+        raise ValidationFailed(fields=errors)
     return cleaned
 
 
+def _store_search_text(instance, text: str) -> None:
+    if instance.search_text != text:
+        type(instance).all_objects.filter(pk=instance.pk).update(search_text=text)
+        instance.search_text = text
+
+
+# Companies ------------------------------------------------------------------------
+def _check_parent(instance: Company | None, data: dict) -> None:
+    parent = data.get("parent")
+    if parent is None or instance is None or instance.pk is None:
+        return
+    node, depth = parent, 0
+    while node is not None and depth < MAX_PARENT_DEPTH:
+        if node.pk == instance.pk:
+            raise ValidationFailed(
+                fields={"parent": [_("A company cannot be its own parent or the parent of its parent companies.")]}
+            )
+        node = Company.all_objects.filter(pk=node.parent_id).first() if node.parent_id else None
+        depth += 1
+
+
+def company_refresh_search_text(company: Company) -> None:
+    _store_search_text(
+        company,
+        company_search_text(
+            name=company.name,
+            registration_number=company.registration_number,
+            email=company.email,
+            phone=company.phone,
+        ),
+    )
+
+
 def company_create(*, actor, data: dict, custom_fields=None, tags=None) -> Company:
-    return core.record_create(model=Company, actor=actor, data=_normalise(data), custom_fields=custom_fields, tags=tags)
+    data = _normalise(data)
+    with transaction.atomic():
+        company = core.record_create(model=Company, actor=actor, data=data, custom_fields=custom_fields, tags=tags)
+        company_refresh_search_text(company)
+    return company
 
 
 def company_update(
     *, instance: Company, actor, data: dict, expected_version=None, custom_fields=None, tags=None
 ) -> Company:
-    return core.record_update(
-        instance=instance,
-        actor=actor,
-        data=_normalise(data),
-        expected_version=expected_version,
-        custom_fields=custom_fields,
-        tags=tags,
+    data = _normalise(data)
+    _check_parent(instance, data)
+    with transaction.atomic():
+        company = core.record_update(
+            instance=instance,
+            actor=actor,
+            data=data,
+            expected_version=expected_version,
+            custom_fields=custom_fields,
+            tags=tags,
+        )
+        company_refresh_search_text(company)
+    return company
+
+
+# Contacts -------------------------------------------------------------------------
+def _apply_consent(data: dict, before: dict | None) -> dict:
+    """Giving consent records the day (and a source when none is given); withdrawing
+    keeps the source and records the day it was withdrawn. ``before`` is the stored
+    state, None for a new contact."""
+    if "marketing_consent" not in data:
+        return data
+    given = bool(data["marketing_consent"])
+    if before is None:
+        if not given:
+            return data
+        before = {"marketing_consent": False, "consent_date": None, "consent_source": ""}
+    if given == bool(before["marketing_consent"]):
+        return data
+    date = data.get("consent_date")
+    # A date the form merely carried over from the stored row is not a new one.
+    if not isinstance(date, datetime.date) or date == before["consent_date"]:
+        date = timezone.localdate()
+    data["consent_date"] = date
+    if given and not data.get("consent_source"):
+        data["consent_source"] = before["consent_source"] or DEFAULT_CONSENT_SOURCE
+    return data
+
+
+def contact_refresh_search_text(contact: Contact) -> None:
+    _store_search_text(
+        contact,
+        contact_search_text(
+            name=contact.name,
+            title=contact.title,
+            email=contact.email,
+            emails=contact.emails,
+            phone=contact.phone,
+            phones=contact.phones,
+        ),
     )
 
 
 def contact_create(*, actor, data: dict, custom_fields=None, tags=None) -> Contact:
-    return core.record_create(model=Contact, actor=actor, data=_normalise(data), custom_fields=custom_fields, tags=tags)
+    data = _apply_consent(_normalise(data), None)
+    with transaction.atomic():
+        contact = core.record_create(model=Contact, actor=actor, data=data, custom_fields=custom_fields, tags=tags)
+        contact_refresh_search_text(contact)
+    return contact
 
 
 def contact_update(
     *, instance: Contact, actor, data: dict, expected_version=None, custom_fields=None, tags=None
 ) -> Contact:
-    return core.record_update(
-        instance=instance,
-        actor=actor,
-        data=_normalise(data),
-        expected_version=expected_version,
-        custom_fields=custom_fields,
-        tags=tags,
-    )
+    data = _normalise(data)
+    if "marketing_consent" in data:
+        # The stored row, not the caller's copy: a bound form has already changed it.
+        before = (
+            Contact.all_objects.filter(pk=instance.pk)
+            .values("marketing_consent", "consent_date", "consent_source")
+            .first()
+        )
+        data = _apply_consent(data, before)
+    with transaction.atomic():
+        contact = core.record_update(
+            instance=instance,
+            actor=actor,
+            data=data,
+            expected_version=expected_version,
+            custom_fields=custom_fields,
+            tags=tags,
+        )
+        contact_refresh_search_text(contact)
+    return contact

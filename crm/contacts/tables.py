@@ -2,18 +2,36 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.core.tables import Column, Table
 
-from .models import Company, Contact
+from .models import Company, CompanySize, CompanySource, Contact, Language
+
+
+def _joined(values) -> str:
+    return ", ".join(values or [])
+
+
+def _label(choices):
+    labels = dict(choices)
+
+    def formatter(value) -> str:
+        return str(labels.get(value, value or ""))
+
+    return formatter
 
 
 class CompanyTable(Table):
     model = Company
-    select_related = ("owner",)
+    select_related = ("owner", "parent")
     columns = [
         Column("name", _("Name"), link=True),
         Column("industry", _("Industry")),
         Column("phone", _("Phone")),
         Column("email", _("E-mail")),
         Column("registration_number", _("Registration number")),
+        Column("size", _("Size"), formatter=_label(CompanySize.choices)),
+        Column("source", _("Source"), formatter=_label(CompanySource.choices)),
+        Column("region", _("Region")),
+        Column("address", _("Address")),
+        Column("parent", _("Parent company"), order_by="parent__name"),
         Column("owner", _("Owner"), order_by="owner__username"),
         Column("created_at", _("Created")),
         Column("updated_at", _("Updated")),
@@ -30,6 +48,12 @@ class ContactTable(Table):
         Column("company", _("Company"), order_by="company__name"),
         Column("email", _("E-mail")),
         Column("phone", _("Phone")),
+        Column("emails", _("Other e-mails"), orderable=False, formatter=_joined),
+        Column("phones", _("Other phones"), orderable=False, formatter=_joined),
+        Column("birthday", _("Birthday")),
+        Column("preferred_language", _("Preferred language"), formatter=_label(Language.choices)),
+        Column("marketing_consent", _("Marketing consent")),
+        Column("consent_date", _("Consent date")),
         Column("owner", _("Owner"), order_by="owner__username"),
         Column("created_at", _("Created")),
         Column("updated_at", _("Updated")),

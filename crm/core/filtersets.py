@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .customfields import custom_fields_for
 from .models import CustomField
+from .registry import register_filterset
 
 FT = CustomField.FieldType
 
@@ -38,7 +39,30 @@ class RecordFilterSet(django_filters.FilterSet):
         widget=django_filters.widgets.forms.DateInput(attrs={"type": "date"}),
     )
 
+    # A saved segment (dynamic or frozen); not shown in the form, set by its link.
+    segment = django_filters.NumberFilter(
+        method="filter_segment", label=_("Segment"), widget=django_filters.widgets.forms.HiddenInput
+    )
+
     search_fields: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        meta = cls.__dict__.get("Meta")
+        if meta is not None and getattr(meta, "model", None) is not None:
+            register_filterset(meta.model, cls)
+
+    def filter_segment(self, queryset, name, value):
+        from .segments import segment_records, segments_visible_to
+
+        user = getattr(self.request, "user", None)
+        if value in (None, "") or user is None or not user.is_authenticated:
+            return queryset if value in (None, "") else queryset.none()
+        segment = segments_visible_to(user, list_name=self._meta.model._meta.label_lower).filter(pk=value).first()
+        if segment is None:
+            return queryset.none()
+        members = segment_records(segment=segment, user=user).values("pk")
+        return queryset.filter(pk__in=members)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -161,7 +161,9 @@ class CustomField(models.Model):
 
 
 class SavedFilter(models.Model):
-    """A named list filter (the query string of a list page), private or team-shared."""
+    """A segment: a named list filter (the query string of a list page), private or
+    shared with the owner's team. It is dynamic (the filter runs again on every use)
+    until it is frozen, which keeps the records it matched then as a static list."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters")
     list_name = models.CharField(max_length=100)
@@ -169,14 +171,32 @@ class SavedFilter(models.Model):
     query = models.TextField(_("filter"), blank=True)
     shared_with_team = models.BooleanField(_("share with my team"), default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    frozen_at = models.DateTimeField(_("frozen"), null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
-        verbose_name = _("saved filter")
-        verbose_name_plural = _("saved filters")
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
+
+
+class SegmentMember(models.Model):
+    """A record in a frozen segment (by id: the segment's record type says which table)."""
+
+    segment = models.ForeignKey(SavedFilter, on_delete=models.CASCADE, related_name="members")
+    object_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["segment", "object_id"], name="segment_member_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.segment_id}:{self.object_id}"
 
 
 # Job kind -> the name users see for it; filled by ``crm.core.jobs.job_task``.

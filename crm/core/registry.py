@@ -6,6 +6,7 @@ sidebar and the role editor read from here, so adding an app edits none of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import models
@@ -19,6 +20,9 @@ class RecordType:
     list_url_name: str = ""
     # Built-in role key -> default actions ("view", "add", "change", "delete", "export").
     grants: dict = field(default_factory=dict)
+    # (queryset, query) -> queryset: replaces the icontains match on search_fields in
+    # the global search, for types that keep their own normalised search text.
+    search: Callable | None = None
 
     @property
     def label(self) -> str:
@@ -42,6 +46,7 @@ class NavItem:
 
 
 _record_types: dict[str, RecordType] = {}
+_filtersets: dict[str, type] = {}
 _nav: list[NavItem] = []
 
 
@@ -58,6 +63,15 @@ def record_types() -> list[RecordType]:
 def record_type_for(model: type[models.Model] | str) -> RecordType | None:
     label = model if isinstance(model, str) else model._meta.label_lower
     return _record_types.get(label)
+
+
+def register_filterset(model: type[models.Model], filterset: type) -> None:
+    """The FilterSet of a record type (done by RecordFilterSet for each subclass)."""
+    _filtersets[model._meta.label_lower] = filterset
+
+
+def filterset_for(model: type[models.Model]) -> type | None:
+    return _filtersets.get(model._meta.label_lower)
 
 
 def register_nav(item: NavItem) -> None:

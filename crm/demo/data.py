@@ -266,3 +266,23 @@ MOBILE_PREFIXES = [
     "189",
     "199",
 ]
+# City -> sales region, for companies' region field.
+CITY_REGIONS = {
+    "北京": "华北 North China",
+    "天津": "华北 North China",
+    "青岛": "华北 North China",
+    "上海": "华东 East China",
+    "杭州": "华东 East China",
+    "南京": "华东 East China",
+    "苏州": "华东 East China",
+    "宁波": "华东 East China",
+    "厦门": "华南 South China",
+    "广州": "华南 South China",
+    "深圳": "华南 South China",
+    "成都": "西南 Southwest China",
+    "重庆": "西南 Southwest China",
+    "武汉": "华中 Central China",
+    "西安": "西北 Northwest China",
+}
+REGIONS_EN = ["North America", "Europe", "Southeast Asia", "Hong Kong", "Japan"]
+CONSENT_SOURCES = ["web form", "展会 Trade fair", "电话 Phone call", "微信 WeChat", "Newsletter sign-up"]

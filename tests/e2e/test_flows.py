@@ -70,7 +70,12 @@ def test_create_a_contact_through_the_form(new_tab, crm):
 
     page.fill("#id_name", "李雷 Li Lei")
     page.fill("#id_title", "Buyer")
-    page.select_option("#id_company", label="Acme Robotics")
+    # The company is picked by typing part of its name, not from a list of every company.
+    page.fill(".field:has(#id_company) [data-picker-text]", "acme")
+    option = page.locator(".field:has(#id_company) [data-pick-id]", has_text="Acme Robotics")
+    expect(option).to_be_visible()
+    option.click()
+    expect(page.locator("#id_company")).to_have_value(str(crm.companies[0].pk))
     page.fill("#id_email", "li.lei@example.com")
     page.fill("#id_tags", "vip, 上海")
     with page.expect_navigation():
@@ -216,3 +221,46 @@ def test_delete_to_the_recycle_bin_and_restore(new_tab, crm):
     expect(page.locator(".messages .success")).to_contain_text(contact.name)
     expect(page.locator("tr", has_text=contact.name)).to_have_count(0)
     assert Contact.objects.filter(pk=contact.pk).exists()
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_merge_two_contacts_and_undo(new_tab, crm, viewport):
+    from crm.contacts.models import Contact
+
+    rep = crm.users["rep"]
+    keep = crm.contacts[0]  # Alice Chen, CTO
+    dup = crm.own_contacts["rep"]
+    tab = new_tab(viewport)
+    page = tab.page
+    tab.login(rep.username, crm.password)
+    tab.open("/customers/contacts/")
+    for record in (keep, dup):
+        page.locator("#list-results tr", has_text=record.name).locator("input[name=ids]").check()
+    with page.expect_navigation(url=re.compile(r"/customers/contacts/merge/\?ids=")):
+        page.get_by_role("button", name="Merge…").click()
+    tab.settle()
+    tab.assert_clean("opening the merge page")
+    tab.assert_fits_width()
+    tab.screenshot(f"merge-{'phone' if viewport else 'desktop'}")
+    expect(page.locator("input[name=survivor]:checked")).to_have_count(1)
+    page.locator(f"input[name=survivor][value='{keep.pk}']").check()
+    page.locator(f"input[name='field:name'][value='{dup.pk}']").check()
+    page.locator(f"input[name='field:title'][value='{keep.pk}']").check()
+    with page.expect_navigation(url=re.compile(rf"/customers/contacts/{keep.pk}/$")):
+        page.get_by_role("button", name="Merge", exact=True).click()
+    tab.settle()
+    tab.assert_clean("merging")
+    expect(page.locator(".messages .success")).to_contain_text("merged into")
+    expect(page.locator("main h1")).to_have_text(dup.name)
+    merged = Contact.objects.get(pk=keep.pk)
+    assert (merged.name, merged.title) == (dup.name, "CTO")
+    assert not Contact.objects.filter(pk=dup.pk).exists()
+
+    with page.expect_navigation():
+        page.locator(".messages").get_by_role("button", name="Undo").click()
+    tab.settle()
+    tab.assert_clean("undoing the merge")
+    expect(page.locator(".messages .success")).to_contain_text("The merge was undone")
+    expect(page.locator("main h1")).to_have_text(keep.name)
+    assert Contact.objects.filter(pk=dup.pk).exists()
+    assert Contact.objects.get(pk=keep.pk).name == keep.name

@@ -1,3 +1,5 @@
+from rest_framework import serializers
+
 from crm.core.api.serializers import RecordSerializer
 from crm.core.api.viewsets import RecordViewSet
 
@@ -6,7 +8,27 @@ from ..filtersets import CompanyFilterSet, ContactFilterSet
 from ..models import Company, Contact
 
 
+class TextListField(serializers.ListField):
+    """A list of phones or e-mails; the services normalise and check each one."""
+
+    child = serializers.CharField(max_length=254, allow_blank=True)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+
+
 class CompanySerializer(RecordSerializer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from crm.core.visibility import visible_to
+
+        request = self.context.get("request")
+        if request is not None and "parent" in self.fields:
+            # A forged parent id the caller may not see is refused like a missing one.
+            self.fields["parent"].queryset = visible_to(request.user, Company)
+
     class Meta:
         model = Company
         fields = (
@@ -15,9 +37,13 @@ class CompanySerializer(RecordSerializer):
             "name",
             "registration_number",
             "industry",
+            "size",
+            "source",
+            "parent",
             "phone",
             "email",
             "website",
+            "region",
             "address",
             "owner",
             "tags",
@@ -30,6 +56,9 @@ class CompanySerializer(RecordSerializer):
 
 
 class ContactSerializer(RecordSerializer):
+    phones = TextListField()
+    emails = TextListField()
+
     class Meta:
         model = Contact
         fields = (
@@ -40,6 +69,13 @@ class ContactSerializer(RecordSerializer):
             "company",
             "email",
             "phone",
+            "emails",
+            "phones",
+            "birthday",
+            "preferred_language",
+            "marketing_consent",
+            "consent_date",
+            "consent_source",
             "owner",
             "tags",
             "custom_fields",
@@ -68,7 +104,7 @@ class CompanyViewSet(RecordViewSet):
     model = Company
     serializer_class = CompanySerializer
     filterset_class = CompanyFilterSet
-    select_related = ("owner",)
+    select_related = ("owner", "parent")
     ordering_fields = ("name", "created_at", "updated_at")
     create_service = staticmethod(services.company_create)
     update_service = staticmethod(services.company_update)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
 from crm.audit.selectors import audit_for_record
 from crm.core import services as core_services
-from crm.core.errors import PermissionDeniedError, ValidationFailed
+from crm.core.api.merge import MergeRequestSerializer, MergeUndoRequestSerializer, api_merge, api_merge_undo
+from crm.core.errors import NotFoundError, PermissionDeniedError, ValidationFailed
+from crm.core.exports import FORMATS as EXPORT_FORMATS
+from crm.core.exports import XLSX_CONTENT_TYPE
 from crm.core.middleware import activate_user_preferences
 from crm.core.visibility import get_visible_or_404, visible_to
 
@@ -21,6 +26,33 @@ IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     description='The version you last read (the ETag, e.g. "3"). A stale version gets 409.',
 )
+
+
+EXPORT_FORMAT = OpenApiParameter(
+    "format",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    enum=list(EXPORT_FORMATS),
+    default="csv",
+    description="The file type: `csv` (UTF-8 with BOM) or `xlsx` (Excel).",
+)
+EXPORT_SORT = OpenApiParameter(
+    "sort",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    description="A column to sort by, as on the list page (e.g. `name`, `-created_at`).",
+)
+
+
+class ExportNegotiation(BaseContentNegotiation):
+    """For the export: `?format=` names the file type, not a renderer, and any
+    error is answered in JSON whatever the client accepts."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 class AuditEntrySerializer(serializers.Serializer):
@@ -142,6 +174,30 @@ class RecordViewSet(
         entries = audit_for_record(instance=obj)[:200]
         return Response(AuditEntrySerializer(entries, many=True).data)
 
+    @extend_schema(request=MergeRequestSerializer, filters=False)
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def merge(self, request):
+        """Merge duplicates into one record (the survivor).
+
+        For each field named in `fields`, the survivor takes the value of the record
+        given; tags are combined, empty custom fields are filled from the others, and
+        every record linked to the others (recycle bin included) is moved to the
+        survivor. The others go to the recycle bin. Needs the change permission and
+        write access on every record. The `X-Audit-Entry` response header gives the
+        id to pass to `merge/undo/`."""
+        self._perm("change")
+        return api_merge(self, request)
+
+    @extend_schema(request=MergeUndoRequestSerializer, filters=False)
+    @action(detail=False, methods=["post"], url_path="merge/undo", filter_backends=[], pagination_class=None)
+    def merge_undo(self, request):
+        """Undo a merge: the survivor's values, the moved links and the merged records come back.
+
+        Refused (400) when any of the records changed after the merge, one was deleted
+        for good, or the merge was already undone."""
+        self._perm("change")
+        return api_merge_undo(self, request)
+
     @extend_schema(request=None, filters=False)
     @action(detail=True, methods=["post"], filter_backends=[])
     def restore(self, request, pk=None):
@@ -151,3 +207,37 @@ class RecordViewSet(
         core_services.record_restore(instance=obj, actor=request.user)
         obj = self._reload(obj)
         return self._etag(Response(self.get_serializer(obj).data), obj)
+
+    @extend_schema(
+        parameters=[EXPORT_FORMAT, EXPORT_SORT],
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, CSV or XLSX as `format` asks."
+            ),
+            (200, XLSX_CONTENT_TYPE): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, CSV or XLSX as `format` asks."
+            ),
+        },
+        filters=True,
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        filter_backends=[DjangoFilterBackend],
+        pagination_class=None,
+        content_negotiation_class=ExportNegotiation,
+    )
+    def export(self, request):
+        """Every record you may see that matches the filters, with every column (custom
+        fields and tags included), as a CSV or Excel download, streamed. Needs the export
+        permission; each export is recorded in the audit log."""
+        from crm.core.views.generic import pages_for
+
+        self._perm("export")
+        fmt = (request.query_params.get("format") or "csv").lower()
+        if fmt not in EXPORT_FORMATS:
+            raise ValidationFailed(fields={"format": [_("Choose csv or xlsx.")]})
+        pages = pages_for(self.model)
+        if pages is None:
+            raise NotFoundError()
+        return pages.export(request, fmt)

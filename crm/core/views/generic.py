@@ -19,11 +19,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import FileResponse, HttpResponseBadRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -34,9 +34,10 @@ from crm.audit.services import Action, audit_record
 from .. import services as core_services
 from ..customfields import custom_fields_for, display_value
 from ..errors import ConflictError, PermissionDeniedError, ServiceError
-from ..exports import stream_csv
-from ..models import SavedFilter
+from ..exports import FILE_CHUNK_BYTES, XLSX_CONTENT_TYPE, stream_csv, xlsx_file
+from ..exports import FORMATS as EXPORT_FORMATS
 from ..pagination import PAGE_SIZES, paginate, parse_int
+from ..segments import segments_visible_to
 from ..visibility import can_access, get_visible_or_404, visible_to
 
 BULK_LIMIT = 10_000
@@ -53,6 +54,14 @@ def safe_next(request, fallback: str) -> str:
     return fallback
 
 
+_pages_by_model: dict[str, RecordPages] = {}
+
+
+def pages_for(model) -> RecordPages | None:
+    """The pages declared for a model (the API's export uses their table and filters)."""
+    return _pages_by_model.get(model._meta.label_lower)
+
+
 @dataclass
 class RecordPages:
     model: type
@@ -65,6 +74,9 @@ class RecordPages:
     detail_fields: list[str] = field(default_factory=list)
     detail_template: str = "core/record_detail.html"
     slug: str = ""  # the URL segment, e.g. "companies"; default: model name + "s"
+
+    def __post_init__(self) -> None:
+        _pages_by_model[self.opts.label_lower] = self
 
     # Names ---------------------------------------------------------------------
     @property
@@ -98,6 +110,8 @@ class RecordPages:
             path(f"{s}/new/", wrap(self.edit_view), name=f"{n}_add"),
             path(f"{s}/export/", wrap(self.export_view), name=f"{n}_export"),
             path(f"{s}/bulk/", wrap(require_POST(self.bulk_view)), name=f"{n}_bulk"),
+            path(f"{s}/merge/", wrap(self.merge_view), name=f"{n}_merge"),
+            path(f"{s}/merge/undo/", wrap(require_POST(self.merge_undo_view)), name=f"{n}_merge_undo"),
             path(f"{s}/columns/", wrap(require_POST(self.columns_view)), name=f"{n}_columns"),
             path(f"{s}/<int:pk>/", wrap(self.detail_view), name=f"{n}_detail"),
             path(f"{s}/<int:pk>/edit/", wrap(self.edit_view), name=f"{n}_edit"),
@@ -138,11 +152,7 @@ class RecordPages:
         return (request.user.preferences or {}).get(f"columns:{self.list_name}")
 
     def _saved_filters(self, request):
-        user = request.user
-        condition = Q(user=user)
-        if user.team_id:
-            condition |= Q(shared_with_team=True, user__team_id=user.team_id)
-        return SavedFilter.objects.filter(condition, list_name=self.list_name).select_related("user")
+        return segments_visible_to(request.user, list_name=self.list_name)
 
     def list_view(self, request):
         self._require(request, "view")
@@ -346,6 +356,17 @@ class RecordPages:
             )
         return HttpResponseRedirect(back)
 
+    def merge_view(self, request):
+        """Merge the records in ``?ids=1,2,3`` into one: choose the survivor and each value."""
+        from .merge import merge_page
+
+        return merge_page(self, request)
+
+    def merge_undo_view(self, request):
+        from .merge import merge_undo
+
+        return merge_undo(self, request)
+
     def columns_view(self, request):
         from crm.accounts.services import user_set_preferences
 
@@ -357,25 +378,36 @@ class RecordPages:
 
     def export_view(self, request):
         self._require(request, "export")
+        fmt = (request.GET.get("format") or "csv").lower()
+        if fmt not in EXPORT_FORMATS:
+            return HttpResponseBadRequest(_("Unknown export format."))
+        return self.export(request, fmt)
+
+    def export(self, request, fmt: str):
+        """The list as the user sees it (visibility, filters, sort), every column, as a
+        CSV or XLSX download; audited. Shared by the export page and the API; the
+        caller checks the export permission."""
         _fs, qs = self.filtered(request)
         table = self.table()
         qs, _sort = table.order_queryset(qs, request.GET.get("sort"))
         columns = list(table.all_columns)
-        qs = qs.select_related(*table.select_related).prefetch_related("tags")
         count = qs.count()
+        params = request.GET.copy()
+        params.pop("format", None)
         audit_record(
             action=Action.EXPORT,
             actor=request.user,
             object_repr=f"{self.opts.verbose_name_plural} ({count})",
-            extra={"record_type": self.list_name, "rows": count, "filters": request.GET.urlencode()},
+            extra={"record_type": self.list_name, "rows": count, "filters": params.urlencode(), "format": fmt},
         )
-
-        def rows():
-            for obj in qs.iterator(chunk_size=2000):
-                yield [obj.pk] + [c.value(obj) for c in columns]
-
-        response = StreamingHttpResponse(
-            stream_csv(["id"] + [str(c.label) for c in columns], rows()), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="{self.name}s.csv"'
+        header = ["id"] + [str(c.label) for c in columns]
+        filename = f"{self.slug or self.name + 's'}.{fmt}"
+        rows = table.export_rows(qs)
+        if fmt == "xlsx":
+            file = xlsx_file(header, rows, sheet_name=capfirst(self.opts.verbose_name_plural))
+            response = FileResponse(file, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
+            response.block_size = FILE_CHUNK_BYTES
+            return response
+        response = StreamingHttpResponse(stream_csv(header, rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

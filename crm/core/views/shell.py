@@ -27,6 +27,7 @@ from ..errors import PermissionDeniedError, ServiceError
 from ..jobs import job_enqueue
 from ..models import Job, SavedFilter
 from ..registry import record_type_for, record_types
+from ..segments import segment_create, segment_freeze, segment_unfreeze, segments_visible_to
 from ..services import record_purge, record_restore
 from ..visibility import can_access, visible_to
 from .generic import is_htmx, safe_next
@@ -86,6 +87,28 @@ def dashboard(request):
     )
 
 
+def search_records(user, rt, query: str):
+    """The records of one type that ``user`` may see and that match ``query``."""
+    if rt.search is not None:
+        return rt.search(visible_to(user, rt.model), query)
+    condition = reduce(operator.or_, [Q(**{f"{f}__icontains": query}) for f in rt.search_fields])
+    return visible_to(user, rt.model).filter(condition)
+
+
+@login_required
+def record_lookup(request):
+    """Choices for a RecordPicker: at most ten visible records matching what was typed."""
+    rt = record_type_for(request.GET.get("type", ""))
+    query = (request.GET.get("lookup_q") or "").strip()[:200]
+    if rt is None:
+        raise Http404
+    opts = rt.model._meta
+    if not request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+        raise PermissionDenied
+    hits = list(search_records(request.user, rt, query).order_by("-updated_at", "-pk")[:10]) if query else []
+    return render(request, "core/_record_lookup.html", {"hits": hits, "query": query})
+
+
 def search_results(user, query: str, per_type: int = SEARCH_PER_TYPE) -> list[dict]:
     groups = []
     query = query.strip()
@@ -93,10 +116,9 @@ def search_results(user, query: str, per_type: int = SEARCH_PER_TYPE) -> list[di
         return groups
     for rt in record_types():
         opts = rt.model._meta
-        if not rt.search_fields or not user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+        if not (rt.search_fields or rt.search) or not user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
             continue
-        condition = reduce(operator.or_, [Q(**{f"{f}__icontains": query}) for f in rt.search_fields])
-        hits = list(visible_to(user, rt.model).filter(condition).order_by("-updated_at", "-pk")[: per_type + 1])
+        hits = list(search_records(user, rt, query).order_by("-updated_at", "-pk")[: per_type + 1])
         if hits:
             groups.append(
                 {
@@ -218,17 +240,34 @@ def saved_filter_create(request):
     if not name or record_type_for(list_name) is None:
         messages.error(request, _("Give the filter a name."))
         return HttpResponseRedirect(back)
-    SavedFilter.objects.update_or_create(
-        user=request.user,
+    segment_create(
+        actor=request.user,
         list_name=list_name,
         name=name,
-        defaults={
-            "query": (request.POST.get("query") or "")[:2000],
-            "shared_with_team": request.POST.get("shared") == "on",
-        },
+        query=request.POST.get("query") or "",
+        shared=request.POST.get("shared") == "on",
     )
     messages.success(request, _("Filter “%(name)s” saved.") % {"name": name})
     return HttpResponseRedirect(back)
+
+
+@login_required
+@require_POST
+def saved_filter_freeze(request, pk: int):
+    """Freeze a segment into a static list, or (with unfreeze=1) make it dynamic again."""
+    segment = get_object_or_404(segments_visible_to(request.user), pk=pk)
+    try:
+        if request.POST.get("unfreeze") == "1":
+            segment_unfreeze(segment=segment, actor=request.user)
+            messages.success(request, _("“%(name)s” is dynamic again.") % {"name": segment.name})
+        else:
+            count = segment_freeze(segment=segment, actor=request.user)
+            messages.success(
+                request, _("“%(name)s” is frozen with %(count)s records.") % {"name": segment.name, "count": count}
+            )
+    except PermissionDeniedError:
+        raise PermissionDenied from None
+    return HttpResponseRedirect(safe_next(request, reverse("core:dashboard")))
 
 
 @login_required

@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from crm.accounts.models import Role, Team
 from crm.accounts.roles import ensure_builtin_roles
-from crm.contacts.models import Company, Contact
+from crm.contacts.models import Company, CompanySize, CompanySource, Contact
+from crm.contacts.text import company_search_text, contact_search_text, uscc_check_char
 from crm.core.models import CustomField, Tag
 from crm.core.services import database_optimize
 
@@ -50,6 +51,10 @@ TEAMS = [
 ]
 BATCH = 5_000
 MAIL_DOMAINS = ["163.com", "qq.com", "gmail.com", "outlook.com", "example.cn"]
+SIZES_WEIGHTED = (
+    [CompanySize.XS] * 3 + [CompanySize.S] * 4 + [CompanySize.M] * 3 + [CompanySize.L] * 2 + [CompanySize.XL]
+)
+SOURCES = [c.value for c in CompanySource]
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
@@ -86,28 +91,57 @@ class Generator:
             name = f"{city}{word}{trade_zh}有限公司"
             domain = f"{word_py}{trade_key}-{city_py}.com.cn"
             address = f"{city}市{r.choice(words.STREETS_ZH)}{r.randint(1, 999)}号"
+            region = words.CITY_REGIONS.get(city, "")
         else:
             word = r.choice(words.WORDS_EN)
             _zh, trade_en, trade_key = r.choice(words.TRADES_ZH)
             name = f"{word} {trade_en} {r.choice(words.SUFFIX_EN)}"
             domain = f"{word.lower()}-{trade_key}.com"
             address = f"{r.randint(1, 999)} {r.choice(words.LAST_EN)} Street"
+            region = r.choice(words.REGIONS_EN)
         if n >= 2000:
             name = f"{name} ({n})"
             domain = f"{n}.{domain}"
-        return {
+        row = {
             "name": name,
             "industry": r.choice(words.INDUSTRIES)[0 if r.random() < 0.7 else 1],
-            "phone": f"+86{r.choice(['10', '21', '20', '755', '571'])}{r.randrange(10**7, 10**8)}",
+            "phone": f"+86{r.choice(['10', '21', '20', '755', '571'])}{r.randrange(2 * 10**7, 10**8)}",
             "email": f"info@{domain}",
             "website": f"https://www.{domain}",
             "address": address,
+            "region": region,
             "registration_number": self.credit_code() if r.random() < 0.6 else "",
+            "size": r.choice(SIZES_WEIGHTED) if r.random() < 0.8 else "",
+            "source": r.choice(SOURCES) if r.random() < 0.7 else "",
         }
+        row["search_text"] = company_search_text(
+            name=row["name"], registration_number=row["registration_number"], email=row["email"], phone=row["phone"]
+        )
+        return row
 
     def credit_code(self) -> str:
+        """A unified social credit code with a correct check character."""
         alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-        return "91" + "".join(self.rnd.choice(alphabet) for _ in range(16))
+        first17 = "91" + "".join(self.rnd.choice(alphabet) for _ in range(15))
+        return first17 + uscc_check_char(first17)
+
+    def contact_extras(self, name: str, local: str, n: int, now: datetime.datetime) -> dict:
+        """Other phones and e-mails, birthday, language and consent for one contact."""
+        r = self.rnd
+        chinese = "\u4e00" <= name[:1] <= "\u9fff"
+        extras: dict = {
+            "phones": [self.phone()] if r.random() < 0.2 else [],
+            "emails": [f"{local}{n}@{r.choice(MAIL_DOMAINS)}"] if r.random() < 0.1 else [],
+            "birthday": datetime.date(r.randint(1960, 2002), r.randint(1, 12), r.randint(1, 28))
+            if r.random() < 0.4
+            else None,
+            "preferred_language": ("zh-hans" if chinese else "en") if r.random() < 0.8 else "",
+        }
+        if r.random() < 0.35:
+            extras["marketing_consent"] = r.random() < 0.85  # some gave consent, then withdrew it
+            extras["consent_date"] = (now - datetime.timedelta(days=r.randrange(700))).date()
+            extras["consent_source"] = r.choice(words.CONSENT_SOURCES)
+        return extras
 
     def created_at(self, now: datetime.datetime) -> datetime.datetime:
         # Weighted toward recent weeks, so the dashboard's weekly chart has a shape.
@@ -220,6 +254,8 @@ class Command(BaseCommand):
     def make_companies(self, gen: Generator, total: int, owners: list[int], tags) -> list[int]:
         now = timezone.now()
         levels = ["战略 Strategic", "重要 Key", "普通 Standard"]
+        # Groups: about 3% of the companies are subsidiaries of one made earlier.
+        parents: list[int] = []
         for start in range(0, total, BATCH):
             batch = []
             for n in range(start, min(total, start + BATCH)):
@@ -227,6 +263,7 @@ class Command(BaseCommand):
                 batch.append(
                     Company(
                         **gen.company(n),
+                        parent_id=gen.rnd.choice(parents) if parents and gen.rnd.random() < 0.03 else None,
                         owner_id=gen.rnd.choice(owners),
                         created_at=created,
                         updated_at=created,
@@ -243,6 +280,8 @@ class Command(BaseCommand):
                 Company.tags.through.objects.bulk_create(
                     self._tag_rows(Company.tags.through, "company", ids, tags, gen.rnd)
                 )
+            if len(parents) < 2000:
+                parents.extend(ids[: 2000 - len(parents)])
             self._progress("companies", min(total, start + BATCH), total)
         return list(Company.objects.values_list("pk", flat=True))
 
@@ -255,13 +294,25 @@ class Command(BaseCommand):
                 name, local = gen.person()
                 created = gen.created_at(now)
                 title = gen.rnd.choice(titles)[0 if gen.rnd.random() < 0.7 else 1]
+                email = f"{local}{n}@{gen.rnd.choice(MAIL_DOMAINS)}"
+                phone = gen.phone()
+                extras = gen.contact_extras(name, local, n, now)
                 batch.append(
                     Contact(
                         name=name,
                         title=title,
                         company_id=gen.rnd.choice(companies) if gen.rnd.random() < 0.85 else None,
-                        email=f"{local}{n}@{gen.rnd.choice(MAIL_DOMAINS)}",
-                        phone=gen.phone(),
+                        email=email,
+                        phone=phone,
+                        **extras,
+                        search_text=contact_search_text(
+                            name=name,
+                            title=title,
+                            email=email,
+                            emails=extras["emails"],
+                            phone=phone,
+                            phones=extras["phones"],
+                        ),
                         owner_id=gen.rnd.choice(owners),
                         created_at=created,
                         updated_at=created,
