@@ -80,8 +80,10 @@ class AuditEntry(models.Model):
         """The changes, each with ``field`` replaced by that field's name in the user's language."""
         changes = self.changes or []
         model = ContentType.objects.get_for_id(self.content_type_id).model_class() if self.content_type_id else None
-        custom = {}
-        if model is not None and any(str(c.get("field", "")).startswith("custom_fields.") for c in changes):
+        # A caller showing many entries of one record sets custom_labels once for all.
+        custom = getattr(self, "custom_labels", None) or {}
+        needs_custom = any(str(c.get("field", "")).startswith("custom_fields.") for c in changes)
+        if model is not None and needs_custom and getattr(self, "custom_labels", None) is None:
             from crm.core.models import CustomField
 
             custom = {cf.name: cf.label for cf in CustomField.objects.filter(content_type_id=self.content_type_id)}

@@ -36,6 +36,16 @@ class ContactsConfig(AppConfig):
             list_url_name="contacts:contact_list",
             grants=RECORD_GRANTS,
         )
+        from crm.core.timeline import register_key_figure, register_related_panel
+
+        from . import panels
+
+        register_key_figure(Company, panels.customer_since)
+        register_key_figure(Company, panels.company_contact_count)
+        register_key_figure(Contact, panels.customer_since)
+        register_related_panel(Company, _("Contacts"), panels.company_contacts)
+        register_related_panel(Company, _("Subsidiaries"), panels.company_subsidiaries)
+        register_related_panel(Contact, _("Colleagues"), panels.contact_colleagues)
         from crm.core.merge import register_merge_hook
 
         from .services import company_refresh_search_text, contact_refresh_search_text

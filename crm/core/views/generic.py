@@ -28,7 +28,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from crm.audit.selectors import audit_for_record
 from crm.audit.services import Action, audit_record
 
 from .. import services as core_services
@@ -38,9 +37,11 @@ from ..exports import FILE_CHUNK_BYTES, XLSX_CONTENT_TYPE, stream_csv, xlsx_file
 from ..exports import FORMATS as EXPORT_FORMATS
 from ..pagination import PAGE_SIZES, paginate, parse_int
 from ..segments import segments_visible_to
+from ..timeline import key_figures_for, related_panels_for, timeline_for
 from ..visibility import can_access, get_visible_or_404, visible_to
 
 BULK_LIMIT = 10_000
+TIMELINE_LIMIT = 100
 
 
 def is_htmx(request) -> bool:
@@ -216,6 +217,8 @@ class RecordPages:
             "fields": fields,
             "custom": custom,
             "tags": list(obj.tags.all()),
+            "figures": key_figures_for(obj, request.user),
+            "panels": related_panels_for(obj, request.user),
             "can_edit": request.user.has_perm(self.perm("change")) and can_access(request.user, obj, "write"),
             "can_delete": request.user.has_perm(self.perm("delete")) and can_access(request.user, obj, "write"),
         }
@@ -224,8 +227,8 @@ class RecordPages:
     def history_view(self, request, pk: int):
         self._require(request, "view")
         obj = get_visible_or_404(request.user, self.model, pk=pk)
-        entries = list(audit_for_record(instance=obj)[:100])
-        return render(request, "audit/_history.html", {"entries": entries, "object": obj})
+        items = timeline_for(obj, request.user, limit=TIMELINE_LIMIT)
+        return render(request, "core/_timeline.html", {"items": items, "object": obj, "limit": TIMELINE_LIMIT})
 
     # Writes --------------------------------------------------------------------
     def edit_view(self, request, pk: int | None = None):
