@@ -29,20 +29,7 @@ class CompanyForm(RecordForm):
 
     class Meta:
         model = Company
-        fields = (
-            "name",
-            "registration_number",
-            "industry",
-            "size",
-            "source",
-            "parent",
-            "phone",
-            "email",
-            "website",
-            "region",
-            "address",
-            "owner",
-        )
+        fields = Company.EDITABLE_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,21 +50,7 @@ class ContactForm(RecordForm):
 
     class Meta:
         model = Contact
-        fields = (
-            "name",
-            "title",
-            "company",
-            "email",
-            "phone",
-            "emails",
-            "phones",
-            "birthday",
-            "preferred_language",
-            "marketing_consent",
-            "consent_date",
-            "consent_source",
-            "owner",
-        )
+        fields = Contact.EDITABLE_FIELDS
         widgets = {"birthday": DATE_INPUT, "consent_date": DATE_INPUT}
 
     def __init__(self, *args, **kwargs):

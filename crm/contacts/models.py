@@ -58,6 +58,22 @@ class Language(models.TextChoices):
 
 
 class Company(CRMRecord):
+    # The fields people edit, in the order forms, pages and the API show them.
+    EDITABLE_FIELDS = (
+        "name",
+        "registration_number",
+        "industry",
+        "size",
+        "source",
+        "parent",
+        "phone",
+        "email",
+        "website",
+        "region",
+        "address",
+        "owner",
+    )
+
     name = models.CharField(_("name"), max_length=200)
     registration_number = models.CharField(
         _("registration number"),
@@ -103,6 +119,23 @@ class Company(CRMRecord):
 
 
 class Contact(CRMRecord):
+    # The fields people edit, in the order forms, pages and the API show them.
+    EDITABLE_FIELDS = (
+        "name",
+        "title",
+        "company",
+        "email",
+        "phone",
+        "emails",
+        "phones",
+        "birthday",
+        "preferred_language",
+        "marketing_consent",
+        "consent_date",
+        "consent_source",
+        "owner",
+    )
+
     name = models.CharField(_("name"), max_length=200)
     title = models.CharField(_("job title"), max_length=100, blank=True)
     company = models.ForeignKey(

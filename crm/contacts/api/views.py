@@ -31,27 +31,7 @@ class CompanySerializer(RecordSerializer):
 
     class Meta:
         model = Company
-        fields = (
-            "id",
-            "url",
-            "name",
-            "registration_number",
-            "industry",
-            "size",
-            "source",
-            "parent",
-            "phone",
-            "email",
-            "website",
-            "region",
-            "address",
-            "owner",
-            "tags",
-            "custom_fields",
-            "version",
-            "created_at",
-            "updated_at",
-        )
+        fields = ("id", "url", *Company.EDITABLE_FIELDS, "tags", "custom_fields", "version", "created_at", "updated_at")
         read_only_fields = RecordSerializer.read_only_base
 
 
@@ -61,28 +41,7 @@ class ContactSerializer(RecordSerializer):
 
     class Meta:
         model = Contact
-        fields = (
-            "id",
-            "url",
-            "name",
-            "title",
-            "company",
-            "email",
-            "phone",
-            "emails",
-            "phones",
-            "birthday",
-            "preferred_language",
-            "marketing_consent",
-            "consent_date",
-            "consent_source",
-            "owner",
-            "tags",
-            "custom_fields",
-            "version",
-            "created_at",
-            "updated_at",
-        )
+        fields = ("id", "url", *Contact.EDITABLE_FIELDS, "tags", "custom_fields", "version", "created_at", "updated_at")
         read_only_fields = RecordSerializer.read_only_base
 
     def __init__(self, *args, **kwargs):
