@@ -33,27 +33,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from run import database_url  # noqa: E402 - the same database setup as the page benchmark
 
 EXPORT_URL = "/customers/contacts/export/?format={fmt}"
-
-
-def database_url(db: str, *, fresh: bool, sqlite_file: str) -> str:
-    if db == "sqlite":
-        path = Path(sqlite_file)
-        if not path.is_absolute():
-            path = ROOT / path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if fresh:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{path}"
-    url = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/crm_bench")
-    if fresh:
-        name = url.rsplit("/", 1)[1]
-        admin = url.rsplit("/", 1)[0] + "/postgres"
-        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
-        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
-    return url
 
 
 def setup_django(url: str) -> None:

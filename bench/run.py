@@ -27,9 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def database_url(db: str, *, fresh: bool) -> str:
+def database_url(db: str, *, fresh: bool, sqlite_file: str = "var/bench/bench.sqlite3") -> str:
+    """The benchmark's database, emptied first when ``fresh`` (also used by export.py)."""
     if db == "sqlite":
-        path = ROOT / "var" / "bench" / "bench.sqlite3"
+        path = Path(sqlite_file)
+        if not path.is_absolute():
+            path = ROOT / path
         path.parent.mkdir(parents=True, exist_ok=True)
         if fresh:
             for suffix in ("", "-wal", "-shm"):
