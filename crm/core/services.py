@@ -197,6 +197,12 @@ def database_optimize() -> str:
 
     # A full ANALYZE: with SQLite's analysis_limit the sampled statistics still led
     # the planner to the slow plan. It takes under a second at 1M contacts.
+    # On PostgreSQL, VACUUM also renews the visibility map that index-only scans
+    # need: after a migration rewrote 1M rows the dashboard's counts went from
+    # 130 ms to 480 ms until it ran. VACUUM cannot run inside a transaction.
+    statement = "ANALYZE"
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        statement = "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    return connection.vendor
+        cursor.execute(statement)
+    return statement

@@ -86,3 +86,18 @@ def test_expired_recycle_bin_entries_are_purged_and_recent_ones_kept(users):
     assert set(Contact.all_objects.values_list("pk", flat=True)) == {recent.pk, live.pk}
     purge = AuditEntry.objects.get(action="purge")
     assert purge.object_id == str(old.pk) and purge.actor is None
+
+
+def test_database_optimize_refreshes_statistics_inside_a_transaction():
+    from django.db import connection
+
+    assert services.database_optimize() == "ANALYZE"  # a test runs inside a transaction
+    assert connection.in_atomic_block
+
+
+@pytest.mark.django_db(transaction=True)
+def test_database_optimize_also_vacuums_postgresql_outside_a_transaction():
+    from django.db import connection
+
+    expected = "VACUUM (ANALYZE)" if connection.vendor == "postgresql" else "ANALYZE"
+    assert services.database_optimize() == expected
