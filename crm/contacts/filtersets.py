@@ -1,10 +1,11 @@
 import django_filters
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.filtersets import RecordFilterSet
 
-from .models import Company, CompanySize, CompanySource, Contact, Language
+from .models import Company, CompanySize, CompanySource, Contact
 from .selectors import records_search
 
 
@@ -43,7 +44,7 @@ class CompanyFilterSet(CustomerFilterSet):
 
 class ContactFilterSet(CustomerFilterSet):
     company_name = django_filters.CharFilter(field_name="company__name", lookup_expr="icontains", label=_("Company"))
-    preferred_language = django_filters.ChoiceFilter(choices=Language.choices, label=_("Preferred language"))
+    preferred_language = django_filters.ChoiceFilter(choices=settings.LANGUAGES, label=_("Preferred language"))
     marketing_consent = django_filters.BooleanFilter(label=_("Marketing consent"))
     # By id, for the API and for links from a company's page; not shown in the form.
     company = django_filters.NumberFilter(field_name="company_id", label=_("Company id"), widget=forms.HiddenInput)

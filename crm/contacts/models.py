@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -50,11 +51,6 @@ class CompanySource(models.TextChoices):
     COLD_CALL = "cold_call", _("Cold call")
     PARTNER = "partner", _("Partner")
     OTHER = "other", _("Other")
-
-
-class Language(models.TextChoices):
-    EN = "en", _("English")
-    ZH_HANS = "zh-hans", _("Simplified Chinese")
 
 
 class Company(CRMRecord):
@@ -146,7 +142,9 @@ class Contact(CRMRecord):
     phones = ListJSONField(_("other phones"), default=list, blank=True)
     emails = ListJSONField(_("other e-mails"), default=list, blank=True)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
-    preferred_language = models.CharField(_("preferred language"), max_length=10, choices=Language.choices, blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=10, choices=settings.LANGUAGES, blank=True
+    )
     marketing_consent = models.BooleanField(_("marketing consent"), default=False)
     consent_date = models.DateField(
         _("consent date"), null=True, blank=True, help_text=_("When consent was given or withdrawn.")

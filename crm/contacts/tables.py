@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.tables import Column, Table
 
-from .models import Company, CompanySize, CompanySource, Contact, Language
+from .models import Company, CompanySize, CompanySource, Contact
 
 
 def _joined(values) -> str:
@@ -51,7 +52,7 @@ class ContactTable(Table):
         Column("emails", _("Other e-mails"), orderable=False, formatter=_joined),
         Column("phones", _("Other phones"), orderable=False, formatter=_joined),
         Column("birthday", _("Birthday")),
-        Column("preferred_language", _("Preferred language"), formatter=_label(Language.choices)),
+        Column("preferred_language", _("Preferred language"), formatter=_label(settings.LANGUAGES)),
         Column("marketing_consent", _("Marketing consent")),
         Column("consent_date", _("Consent date")),
         Column("owner", _("Owner"), order_by="owner__username"),

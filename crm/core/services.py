@@ -11,7 +11,7 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +21,7 @@ from crm.audit.services import Action, audit_record, diff, snapshot
 from .customfields import clean_custom_values
 from .errors import ConflictError, PermissionDeniedError, ValidationFailed
 from .models import Tag
-from .visibility import can_access
+from .visibility import can_access, visible_to
 
 
 def _perm(model, action: str) -> str:
@@ -60,6 +60,29 @@ def _current_tags(instance) -> list[str]:
     return sorted(instance.tags.values_list("name", flat=True))
 
 
+def require_visible_links(actor, model, data: dict[str, Any]) -> None:
+    """A link to another CRM record (a contact's company, a company's parent) must
+    point at a record the actor may see, whichever path the data came by. A hidden
+    record is refused like a missing one, so its existence does not leak."""
+    if actor is None:
+        return
+    from .registry import record_type_for
+
+    errors: dict[str, list[str]] = {}
+    for name, value in data.items():
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if not field.many_to_one or value is None or record_type_for(field.related_model) is None:
+            continue
+        pk = value.pk if isinstance(value, models.Model) else value
+        if not visible_to(actor, field.related_model).filter(pk=pk).exists():
+            errors[name] = [_("Select a valid choice. That choice is not one of the available choices.")]
+    if errors:
+        raise ValidationFailed(fields=errors)
+
+
 def record_create(
     *,
     model: type[models.Model],
@@ -69,6 +92,7 @@ def record_create(
     tags: Iterable[str] | None = None,
 ) -> models.Model:
     require_perm(actor, model, "add")
+    require_visible_links(actor, model, data)
     instance = model(**data)
     if getattr(instance, "owner_id", None) is None and actor is not None and hasattr(instance, "owner_id"):
         instance.owner = actor
@@ -108,6 +132,7 @@ def record_update(
         # The stored row decides, not the caller's copy (a form may have changed it).
         current = model._default_manager.select_for_update().get(pk=instance.pk)
         require_write(actor, current)
+        require_visible_links(actor, model, data)
         if expected_version is not None and current.version != expected_version:
             raise ConflictError()
         before = snapshot(current)

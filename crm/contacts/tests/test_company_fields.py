@@ -54,3 +54,16 @@ def test_api_refuses_a_cycle_and_an_invisible_parent(users, api_for):
     foreign = services.company_create(actor=users.outsider, data={"name": "Foreign"})
     response = api.patch(f"/api/v1/companies/{child.pk}/", {"parent": foreign.pk}, format="json")
     assert response.status_code == 400
+
+
+def test_api_refuses_links_to_records_the_caller_cannot_see(users, api_for):
+    from django.urls import reverse
+
+    from crm.contacts.tests.factories import CompanyFactory
+
+    hidden = CompanyFactory(owner=users.outsider)
+    api = api_for(users.owner)
+    contact = api.post(reverse("contact-list"), {"name": "李雷", "company": hidden.pk}, format="json")
+    assert contact.status_code == 400 and list(contact.json()["error"]["fields"]) == ["company"]
+    company = api.post(reverse("company-list"), {"name": "子公司", "parent": hidden.pk}, format="json")
+    assert company.status_code == 400 and list(company.json()["error"]["fields"]) == ["parent"]

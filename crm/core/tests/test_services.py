@@ -101,3 +101,21 @@ def test_database_optimize_also_vacuums_postgresql_outside_a_transaction():
 
     expected = "VACUUM (ANALYZE)" if connection.vendor == "postgresql" else "ANALYZE"
     assert services.database_optimize() == expected
+
+
+def test_links_to_hidden_records_are_refused_on_every_path(users):
+    """Not only the form and the API: the service itself refuses a hidden company."""
+    from crm.contacts.tests.factories import CompanyFactory
+
+    hidden = CompanyFactory(owner=users.outsider)
+    visible = CompanyFactory(owner=users.owner)
+    with pytest.raises(ValidationFailed) as exc:
+        services.record_create(model=Contact, actor=users.owner, data={"name": "x", "company": hidden})
+    assert list(exc.value.fields) == ["company"]
+    contact = services.record_create(model=Contact, actor=users.owner, data={"name": "x", "company": visible})
+    with pytest.raises(ValidationFailed):
+        services.record_update(instance=contact, actor=users.owner, data={"company": hidden})
+    contact.refresh_from_db()
+    assert contact.company == visible
+    # The system (no actor) is not limited by anyone's visibility.
+    services.record_update(instance=contact, actor=None, data={"company": hidden})
