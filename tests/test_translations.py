@@ -22,6 +22,10 @@ BASE_DIR = Path(settings.BASE_DIR)
 MESSAGES_DIR = BASE_DIR / "locale" / "zh_Hans" / "LC_MESSAGES"
 PO_FILE = MESSAGES_DIR / "django.po"
 MO_FILE = MESSAGES_DIR / "django.mo"
+# An app may keep its strings in a catalog of its own (crm/<app>/locale/), which
+# `make makemessages` fills and Django merges with the project's.
+APP_PO_FILES = sorted(BASE_DIR.glob("crm/*/locale/zh_Hans/LC_MESSAGES/django.po"))
+PO_FILES = [PO_FILE, *APP_PO_FILES]
 
 # Translations that are intentionally the same as the English.
 SAME_IN_CHINESE = {"CRM"}
@@ -142,24 +146,43 @@ def parse_po(text: str) -> list[Entry]:
     return entries
 
 
+def _read_catalog(path: Path) -> list[Entry]:
+    assert path.exists(), f"{path} is missing"
+    return parse_po(path.read_text(encoding="utf-8"))
+
+
+def _translatable(entries: list[Entry]) -> list[Entry]:
+    """The translatable entries: not the header, not obsolete ones."""
+    return [e for e in entries if e.msgid and not e.obsolete]
+
+
+@pytest.fixture(scope="module", params=PO_FILES, ids=lambda p: str(p.relative_to(BASE_DIR)))
+def po_file(request) -> Path:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def catalog() -> list[Entry]:
-    assert PO_FILE.exists(), f"{PO_FILE} is missing"
-    return parse_po(PO_FILE.read_text(encoding="utf-8"))
+def catalog(po_file) -> list[Entry]:
+    return _read_catalog(po_file)
 
 
 @pytest.fixture(scope="module")
 def messages(catalog) -> list[Entry]:
-    """The translatable entries: not the header, not obsolete ones."""
-    return [e for e in catalog if e.msgid and not e.obsolete]
+    return _translatable(catalog)
 
 
-def test_parser_reads_every_entry(catalog, messages):
-    text = PO_FILE.read_text(encoding="utf-8")
+@pytest.fixture(scope="module")
+def all_messages() -> list[Entry]:
+    """Every catalog's entries: what a page may show translated."""
+    return [e for path in PO_FILES for e in _translatable(_read_catalog(path))]
+
+
+def test_parser_reads_every_entry(po_file, catalog, messages):
+    text = po_file.read_text(encoding="utf-8")
     msgid_lines = len(re.findall(r'^msgid "', text, flags=re.M))
     assert len(catalog) == msgid_lines  # the header included
     assert catalog[0].msgid == "" and catalog[0].msgctxt is None
-    assert len(messages) > 300
+    assert len(messages) > (300 if po_file == PO_FILE else 0)
     keys = [e.key for e in messages]
     assert len(keys) == len(set(keys)), "duplicate entries"
 
@@ -242,9 +265,9 @@ def test_placeholders(messages):
 
 
 @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext's msgfmt is not installed")
-def test_msgfmt_accepts_the_catalog():
+def test_msgfmt_accepts_the_catalog(po_file):
     result = subprocess.run(
-        ["msgfmt", "--check", "--statistics", "-o", "/dev/null", str(PO_FILE)],
+        ["msgfmt", "--check", "--statistics", "-o", "/dev/null", str(po_file)],
         capture_output=True,
         text=True,
         check=False,
@@ -317,17 +340,23 @@ def _template_messages(path: Path):
         yield (context, message), str(path.relative_to(BASE_DIR))
 
 
-def test_every_marked_string_is_in_the_catalog(messages):
+def _template_files():
+    for top in [BASE_DIR / "templates", *sorted(BASE_DIR.glob("crm/*/templates"))]:
+        for path in sorted(top.rglob("*")):
+            if path.is_file() and path.suffix in {".html", ".txt"}:
+                yield path
+
+
+def test_every_marked_string_is_in_the_catalog(all_messages):
     """What makemessages would add is already there (run makemessages, then translate)."""
-    known = {e.key for e in messages}
+    known = {e.key for e in all_messages}
     found = {}
     for path in _source_python_files():
         for key, where in _python_messages(path):
             found.setdefault(key, where)
-    for path in sorted((BASE_DIR / "templates").rglob("*")):
-        if path.is_file() and path.suffix in {".html", ".txt"}:
-            for key, where in _template_messages(path):
-                found.setdefault(key, where)
+    for path in _template_files():
+        for key, where in _template_messages(path):
+            found.setdefault(key, where)
     assert len(found) > 300
     missing = sorted(f"{where}: {key[1]!r}" for key, where in found.items() if key not in known)
     assert missing == []
@@ -350,17 +379,19 @@ def test_builtin_role_names_are_translated():
 
 @pytest.fixture(scope="module")
 def compiled_catalog():
-    """The compiled catalog, rebuilt when the .po is newer (``make messages`` does the same)."""
-    stale = not MO_FILE.exists() or MO_FILE.stat().st_mtime < PO_FILE.stat().st_mtime
-    if stale:
+    """The compiled catalogs, rebuilt when a .po is newer (``make messages`` does the same)."""
+    for po in PO_FILES:
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
         if shutil.which("msgfmt") is None:
-            pytest.fail(f"{MO_FILE} is missing or older than the .po; run `make messages`")
-        tmp = MO_FILE.with_suffix(".mo.tmp")
-        subprocess.run(["msgfmt", "--check-format", "-o", str(tmp), str(PO_FILE)], check=True)
-        tmp.replace(MO_FILE)
+            pytest.fail(f"{mo} is missing or older than the .po; run `make messages`")
+        tmp = mo.with_suffix(".mo.tmp")
+        subprocess.run(["msgfmt", "--check-format", "-o", str(tmp), str(po)], check=True)
+        tmp.replace(mo)
         from django.utils.translation.reloader import translation_file_changed
 
-        translation_file_changed(sender=None, file_path=MO_FILE)
+        translation_file_changed(sender=None, file_path=mo)
     return MO_FILE
 
 
@@ -395,7 +426,7 @@ def english_leftovers(html: str, messages: list[Entry]) -> list[str]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("accept_language", ["zh-Hans", "zh-CN", "zh-Hans-CN,zh;q=0.9,en;q=0.8"])
-def test_login_page_in_chinese(client, compiled_catalog, messages, accept_language):
+def test_login_page_in_chinese(client, compiled_catalog, all_messages, accept_language):
     response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE=accept_language)
     assert response.status_code == 200
     html = response.content.decode()
@@ -403,20 +434,20 @@ def test_login_page_in_chinese(client, compiled_catalog, messages, accept_langua
     assert "登录" in html and "密码" in html and "用户名" in html
     for english in ("Sign in", "Password", "User name", "Forgot your password?"):
         assert english not in html
-    assert english_leftovers(html, messages) == []
+    assert english_leftovers(html, all_messages) == []
 
 
 @pytest.mark.django_db
-def test_login_page_in_english(client, compiled_catalog, messages):
+def test_login_page_in_english(client, compiled_catalog, all_messages):
     html = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Sign in" in html and "Password" in html
     # The check the Chinese pages pass does notice English.
-    assert {"Sign in", "Password", "User name"} <= set(english_leftovers(html, messages))
+    assert {"Sign in", "Password", "User name"} <= set(english_leftovers(html, all_messages))
     assert not _CJK.search(html.replace("简体中文", "").replace("中文", ""))
 
 
 @pytest.mark.django_db
-def test_signed_in_pages_have_no_english_left(users, client_for, compiled_catalog, messages):
+def test_signed_in_pages_have_no_english_left(users, client_for, compiled_catalog, all_messages):
     from django.contrib.contenttypes.models import ContentType
 
     from crm.contacts.models import Contact
@@ -463,7 +494,7 @@ def test_signed_in_pages_have_no_english_left(users, client_for, compiled_catalo
         assert response.status_code == 200, url
         html = response.content.decode()
         assert _CJK.search(html), url
-        leftovers = english_leftovers(html, messages)
+        leftovers = english_leftovers(html, all_messages)
         if leftovers:
             problems[url] = leftovers
     assert problems == {}

@@ -6,8 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.models import CRMRecord
-
-from .text import looks_like_uscc, uscc_is_valid
+from crm.core.text import looks_like_uscc, uscc_is_valid
 
 
 def validate_registration_number(value: str) -> None:
@@ -95,7 +94,7 @@ class Company(CRMRecord):
         related_name="subsidiaries",
     )
     # Every form a user may search the company by (name, pinyin, code, phone digits);
-    # written by the services, see crm/contacts/text.py.
+    # written by the services, see crm/core/text.py.
     search_text = models.TextField(_("search text"), blank=True, default="", editable=False)
 
     class Meta:

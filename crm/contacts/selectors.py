@@ -6,7 +6,7 @@ from django.contrib.postgres.lookups import TrigramWordSimilar
 from django.db import connections
 from django.db.models import F, QuerySet, Value
 
-from .text import search_query
+from crm.core.text import search_query
 
 # Shorter queries would match almost anything by trigram similarity.
 TYPO_MIN_LENGTH = 4

@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 
 from crm.core import services as core
 from crm.core.errors import ValidationFailed
+from crm.core.text import clean_text, looks_like_uscc, phone_to_e164
 
 from .models import Company, Contact
-from .text import clean_text, company_search_text, contact_search_text, looks_like_uscc, phone_to_e164
+from .text import company_search_text, contact_search_text
 
 TEXT_FIELDS = (
     "name",

@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 
 from crm.contacts import services
-from crm.contacts.text import clean_text, phone_to_e164, to_half_width
 from crm.core.errors import ValidationFailed
+from crm.core.text import clean_text, phone_to_e164, to_half_width
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from crm.contacts import services
-from crm.contacts.text import USCC_ALPHABET, uscc_check_char, uscc_is_valid
 from crm.core.errors import ValidationFailed
+from crm.core.text import USCC_ALPHABET, uscc_check_char, uscc_is_valid
 
 pytestmark = pytest.mark.django_db
 

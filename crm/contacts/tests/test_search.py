@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from crm.audit.models import AuditEntry
 from crm.contacts import services
-from crm.contacts.text import contact_search_text, search_query
+from crm.contacts.text import contact_search_text
+from crm.core.text import search_query
 from crm.core.views.shell import search_results
 
 pytestmark = pytest.mark.django_db

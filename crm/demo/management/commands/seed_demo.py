@@ -23,9 +23,10 @@ from django.utils import timezone
 from crm.accounts.models import Role, Team
 from crm.accounts.roles import ensure_builtin_roles
 from crm.contacts.models import Company, CompanySize, CompanySource, Contact
-from crm.contacts.text import company_search_text, contact_search_text, uscc_check_char
+from crm.contacts.text import company_search_text, contact_search_text
 from crm.core.models import CustomField, Tag
 from crm.core.services import database_optimize
+from crm.core.text import uscc_check_char
 
 from ... import data as words
 

@@ -1,0 +1,143 @@
+"""Text rules for people and company data: full-width to half-width, phones, credit codes,
+pinyin and the search text.
+
+Pure functions with no database access, shared by every app's services, the search, imports
+and the demo data generator, so every path stores and searches the same forms.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import phonenumbers
+from pypinyin import Style, lazy_pinyin
+
+DEFAULT_PHONE_REGION = "CN"
+
+# Full-width forms of the printable ASCII characters (！ to ～) sit at a fixed offset;
+# the ideographic space is the full-width space.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_FULL_WIDTH[0x3000] = 0x20
+
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_PHONE_LIKE = re.compile(r"^\+?[\d\s\-().]+$")
+
+
+def to_half_width(value: str) -> str:
+    return value.translate(_FULL_WIDTH)
+
+
+def clean_text(value: str) -> str:
+    """Half-width characters and single spaces, trimmed."""
+    return " ".join(to_half_width(value).split())
+
+
+# Unified social credit code (GB 32100-2015) ----------------------------------------
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc_check_char(first17: str) -> str:
+    """The 18th character of a unified social credit code, from the first 17."""
+    total = sum(USCC_ALPHABET.index(ch) * weight for ch, weight in zip(first17, USCC_WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def looks_like_uscc(value: str) -> bool:
+    return len(value) == 18 and all(ch in USCC_ALPHABET for ch in value)
+
+
+def uscc_is_valid(value: str) -> bool:
+    return looks_like_uscc(value) and uscc_check_char(value[:17]) == value[17]
+
+
+# Phones ---------------------------------------------------------------------------
+def phone_to_e164(value: str, region: str = DEFAULT_PHONE_REGION) -> str:
+    """The number in E.164 (+8613800138000). Raises ValueError when it is not a valid number."""
+    text = to_half_width(value).strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(str(exc)) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(text)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_search_forms(e164: str) -> list[str]:
+    """Digit strings a user may type for a stored number: with the country code, the
+    national number, and the national number with its trunk prefix (010… for a
+    Beijing landline). Chinese numbers take a fast path without parsing, which keeps
+    the demo data generator quick."""
+    digits = "".join(ch for ch in e164 if ch.isdigit())
+    if not digits:
+        return []
+    if e164.startswith("+86"):
+        national = digits[2:]
+        forms = [digits, national]
+        is_mobile = len(national) == 11 and national[0] == "1" and national[1] in "3456789"
+        if not is_mobile:
+            forms.append("0" + national)
+        return forms
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return [digits]
+    national = phonenumbers.national_significant_number(number)
+    national_dialled = "".join(
+        ch for ch in phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL) if ch.isdigit()
+    )
+    return list(dict.fromkeys([digits, national, national_dialled]))
+
+
+# Pinyin ---------------------------------------------------------------------------
+@lru_cache(maxsize=100_000)
+def _pinyin_of_run(run: str) -> tuple[str, str, str]:
+    syllables = lazy_pinyin(run, style=Style.NORMAL, errors="ignore")
+    initials = "".join(s[0] for s in syllables if s)
+    return "".join(syllables), " ".join(syllables), initials
+
+
+def pinyin_forms(text: str) -> list[str]:
+    """张伟 -> ["zhangwei", "zhang wei", "zw"]; nothing for text without Chinese."""
+    runs = _CJK_RUN.findall(text)
+    if not runs:
+        return []
+    parts = [_pinyin_of_run(run) for run in runs]
+    joined = "".join(p[0] for p in parts)
+    spaced = " ".join(p[1] for p in parts)
+    initials = "".join(p[2] for p in parts)
+    return list(dict.fromkeys(form for form in (joined, spaced, initials) if form))
+
+
+# Search text ----------------------------------------------------------------------
+def build_search_text(
+    *, names: list[str] = (), emails: list[str] = (), phones: list[str] = (), others: list[str] = ()
+) -> str:
+    """One lower-cased line holding every form a user may search a record by."""
+    pieces: list[str] = []
+    for name in names:
+        if name:
+            pieces.append(clean_text(name))
+            pieces.extend(pinyin_forms(name))
+    pieces.extend(e for e in emails if e)
+    for phone in phones:
+        if phone:
+            pieces.extend(phone_search_forms(phone))
+    pieces.extend(clean_text(o) for o in others if o)
+    return " ".join(dict.fromkeys(p.lower() for p in pieces if p))
+
+
+def search_query(value: str) -> str:
+    """The query in the stored form: half-width, lower-case, single spaces; input that
+    looks like a phone number reduced to its digits (without a 00 international prefix)."""
+    text = clean_text(value or "").lower()
+    if _PHONE_LIKE.match(text) and sum(ch.isdigit() for ch in text) >= 3:
+        digits = "".join(ch for ch in text if ch.isdigit())
+        if digits.startswith("00") and len(digits) >= 12:
+            digits = digits[2:]
+        return digits
+    return text
