@@ -479,6 +479,7 @@ def test_signed_in_pages_have_no_english_left(users, client_for, compiled_catalo
         reverse("core:job_list"),
         reverse("core:customfield_list"),
         reverse("core:customfield_add"),
+        reverse("contacts:tier_settings"),
         reverse("accounts:profile"),
         reverse("accounts:password_change"),
         reverse("accounts:user_list"),

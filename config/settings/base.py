@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from celery.schedules import crontab
+
 from django.utils.translation import gettext_lazy as _
 
 from config.env import (
@@ -148,6 +150,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "purge-recycle-bin": {"task": "crm.core.tasks.recycle_bin_purge_task", "schedule": 3600.0},
     "database-optimize": {"task": "crm.core.tasks.database_optimize_task", "schedule": 6 * 3600.0},
+    "value-tiers": {"task": "crm.contacts.tasks.tiers_recompute_task", "schedule": crontab(hour=2, minute=30)},
 }
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -210,7 +213,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_DIST": "SIDECAR",
     # Users' and contacts' languages are the same choice set: one enum in the schema.
-    "ENUM_NAME_OVERRIDES": {"LanguageEnum": LANGUAGES},
+    "ENUM_NAME_OVERRIDES": {"LanguageEnum": LANGUAGES, "TierEnum": "crm.contacts.models.Tier.choices"},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # A user's language and a contact's preferred language share one choice set.
 }

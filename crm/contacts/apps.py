@@ -36,13 +36,17 @@ class ContactsConfig(AppConfig):
             list_url_name="contacts:contact_list",
             grants=RECORD_GRANTS,
         )
-        from crm.core.timeline import register_key_figure, register_related_panel
+        from crm.core.timeline import register_key_figure, register_related_panel, register_timeline_source
 
         from . import panels
 
         register_key_figure(Company, panels.customer_since)
         register_key_figure(Company, panels.company_contact_count)
         register_key_figure(Contact, panels.customer_since)
+        for model in (Company, Contact):
+            register_key_figure(model, panels.value_tier)
+            register_key_figure(model, panels.lifetime_value)
+        register_timeline_source(panels.tier_changes_source, models=[Company, Contact])
         register_related_panel(Company, _("Contacts"), panels.company_contacts)
         register_related_panel(Company, _("Subsidiaries"), panels.company_subsidiaries)
         register_related_panel(Contact, _("Colleagues"), panels.contact_colleagues)
@@ -55,10 +59,12 @@ class ContactsConfig(AppConfig):
         register_merge_hook(Contact, contact_refresh_search_text)
         from crm.core.api.router import router
 
+        from .api.tiers import TierViewSet
         from .api.views import CompanyViewSet, ContactViewSet
 
         router.register("companies", CompanyViewSet, basename="company")
         router.register("contacts", ContactViewSet, basename="contact")
+        router.register("tiers", TierViewSet, basename="tier")
         register_nav(
             NavItem(
                 label=_("Companies"),
@@ -66,6 +72,16 @@ class ContactsConfig(AppConfig):
                 icon="building",
                 permission="contacts.view_company",
                 order=20,
+            )
+        )
+        register_nav(
+            NavItem(
+                label=_("Value tiers"),
+                url_name="contacts:tier_settings",
+                icon="sliders",
+                section="admin",
+                admin_only=True,
+                order=235,
             )
         )
         register_nav(

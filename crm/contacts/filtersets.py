@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.core.filtersets import RecordFilterSet
 
-from .models import Company, CompanySize, CompanySource, Contact
+from .models import Company, CompanySize, CompanySource, Contact, Tier
 from .selectors import records_search
 
 
@@ -13,6 +13,7 @@ class CustomerFilterSet(RecordFilterSet):
     """`q` searches the stored search text: name, pinyin, e-mails, phones, codes."""
 
     search_fields = ("search_text",)
+    tier = django_filters.MultipleChoiceFilter(choices=Tier.choices, label=_("Tier"))
 
     def filter_search(self, queryset, name, value):
         return records_search(queryset, value)
@@ -35,6 +36,7 @@ class CompanyFilterSet(CustomerFilterSet):
             "region",
             "size",
             "source",
+            "tier",
             "tag",
             "created_after",
             "created_before",
@@ -57,6 +59,7 @@ class ContactFilterSet(CustomerFilterSet):
             "company_name",
             "preferred_language",
             "marketing_consent",
+            "tier",
             "tag",
             "created_after",
             "created_before",

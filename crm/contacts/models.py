@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -52,7 +53,41 @@ class CompanySource(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Company(CRMRecord):
+class Tier(models.TextChoices):
+    A = "A", _("Tier A")
+    B = "B", _("Tier B")
+    C = "C", _("Tier C")
+    D = "D", _("Tier D")
+
+
+class ValueTierFields(models.Model):
+    """A customer's value: what they bought and the tier it earns (crm/contacts/tiers.py).
+
+    Written only by the tier recomputation, never by forms, the API or imports, and
+    outside the audit log (the tier history is in TierChange)."""
+
+    tier = models.CharField(_("tier"), max_length=1, choices=Tier.choices, blank=True, editable=False)
+    rfm_recency = models.PositiveSmallIntegerField(_("recency score"), null=True, blank=True, editable=False)
+    rfm_frequency = models.PositiveSmallIntegerField(_("frequency score"), null=True, blank=True, editable=False)
+    rfm_monetary = models.PositiveSmallIntegerField(_("monetary score"), null=True, blank=True, editable=False)
+    lifetime_value = models.DecimalField(
+        _("lifetime value"), max_digits=18, decimal_places=2, default=0, editable=False
+    )
+    last_purchase_at = models.DateTimeField(_("last purchase"), null=True, blank=True, editable=False)
+    tier_computed_at = models.DateTimeField(_("tier computed"), null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def rfm(self) -> str:
+        """R, F and M scores as one code, e.g. "543"."""
+        if self.rfm_recency is None:
+            return ""
+        return f"{self.rfm_recency}{self.rfm_frequency}{self.rfm_monetary}"
+
+
+class Company(ValueTierFields, CRMRecord):
     # The fields people edit, in the order forms, pages and the API show them.
     EDITABLE_FIELDS = (
         "name",
@@ -107,13 +142,14 @@ class Company(CRMRecord):
             models.Index(fields=["name"], name="company_name_idx"),
             # Covers the dashboard's "new per week" counts without reading the table.
             models.Index(fields=["created_at", "deleted_at", "owner"], name="company_created_cover_idx"),
+            models.Index(fields=["tier"], name="company_tier_idx", condition=~models.Q(tier="")),
         ]
 
     def __str__(self) -> str:
         return self.name
 
 
-class Contact(CRMRecord):
+class Contact(ValueTierFields, CRMRecord):
     # The fields people edit, in the order forms, pages and the API show them.
     EDITABLE_FIELDS = (
         "name",
@@ -164,7 +200,72 @@ class Contact(CRMRecord):
             models.Index(fields=["email"], name="contact_email_idx"),
             # Covers the dashboard's "new per week" counts without reading the table.
             models.Index(fields=["created_at", "deleted_at", "owner"], name="contact_created_cover_idx"),
+            models.Index(fields=["tier"], name="contact_tier_idx", condition=~models.Q(tier="")),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class TierSettings(models.Model):
+    """The administrator's thresholds for the value tiers; one row (pk 1)."""
+
+    window_days = models.PositiveIntegerField(
+        _("window (days)"),
+        default=365,
+        help_text=_("Frequency and monetary value count the purchases of this many past days."),
+    )
+    recency_days = models.JSONField(
+        _("recency thresholds (days)"),
+        default=list,
+        help_text=_(
+            "Four numbers of days, smallest first: a last purchase within the first scores 5, beyond the last scores 1."
+        ),
+    )
+    frequency_counts = models.JSONField(
+        _("frequency thresholds (purchases)"),
+        default=list,
+        help_text=_("Four purchase counts, smallest first: each one reached adds a point to 1."),
+    )
+    monetary_amounts = models.JSONField(
+        _("monetary thresholds (amount)"),
+        default=list,
+        help_text=_("Four amounts in the default currency, smallest first: each one reached adds a point to 1."),
+    )
+    tier_a_min = models.PositiveSmallIntegerField(_("tier A from score"), default=13)
+    tier_b_min = models.PositiveSmallIntegerField(_("tier B from score"), default=10)
+    tier_c_min = models.PositiveSmallIntegerField(_("tier C from score"), default=7)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    DEFAULTS = {
+        "recency_days": [30, 90, 180, 365],
+        "frequency_counts": [2, 3, 5, 10],
+        "monetary_amounts": ["10000", "50000", "200000", "1000000"],
+    }
+
+    class Meta:
+        verbose_name = _("tier settings")
+        verbose_name_plural = _("tier settings")
+
+    def __str__(self) -> str:
+        return str(_("Value tier settings"))
+
+
+class TierChange(models.Model):
+    """One change of a customer's tier, kept as its history."""
+
+    content_type = models.ForeignKey(ContentType, verbose_name=_("record type"), on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField(_("record id"))
+    old_tier = models.CharField(_("old tier"), max_length=1, choices=Tier.choices, blank=True)
+    new_tier = models.CharField(_("new tier"), max_length=1, choices=Tier.choices, blank=True)
+    rfm = models.CharField(_("RFM scores"), max_length=3, blank=True)
+    changed_at = models.DateTimeField(_("changed"))
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("tier change")
+        verbose_name_plural = _("tier changes")
+        indexes = [models.Index(fields=["content_type", "object_id", "changed_at"], name="tierchange_record_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.old_tier or '—'} → {self.new_tier or '—'}"

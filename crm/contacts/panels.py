@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.timeline import KeyFigure, RelatedPanel
+from crm.core.timeline import KeyFigure, RelatedPanel, TimelineItem
 from crm.core.visibility import visible_to
 
-from .models import Company, Contact
+from .models import Company, Contact, Tier
+from .tiers import tier_history
 
 PANEL_SIZE = 10
 
@@ -50,3 +53,30 @@ def contact_colleagues(contact: Contact, user) -> RelatedPanel | None:
     total = len(records) if len(records) <= PANEL_SIZE else qs.count()
     more = reverse("contacts:contact_list") + f"?company={contact.company_id}"
     return RelatedPanel(_("Colleagues at the same company"), records[:PANEL_SIZE], total, more)
+
+
+def value_tier(record, user) -> KeyFigure:
+    if not record.tier:
+        return KeyFigure(_("Tier"), gettext("Not rated"))
+    text = gettext("%(tier)s (RFM %(rfm)s)") % {"tier": record.tier, "rfm": record.rfm}
+    return KeyFigure(_("Tier"), text, reverse(f"contacts:{record._meta.model_name}_list") + f"?tier={record.tier}")
+
+
+def lifetime_value(record, user) -> KeyFigure:
+    return KeyFigure(
+        _("Lifetime value (%(currency)s)") % {"currency": settings.DEFAULT_CURRENCY}, record.lifetime_value
+    )
+
+
+def tier_changes_source(record, user, limit: int) -> list[TimelineItem]:
+    labels = dict(Tier.choices)
+    items = []
+    for change in tier_history(record, limit=limit):
+        title = gettext("Tier changed: %(old)s → %(new)s") % {
+            "old": labels.get(change.old_tier, gettext("not rated")),
+            "new": labels.get(change.new_tier, gettext("not rated")),
+        }
+        if change.rfm:
+            title += f" (RFM {change.rfm})"
+        items.append(TimelineItem(when=change.changed_at, kind="tier", title=title))
+    return items

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import decimal
+import itertools
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -10,12 +12,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.audit.services import Action, audit_record, diff, snapshot
 from crm.core import services as core
-from crm.core.errors import ValidationFailed
+from crm.core.errors import PermissionDeniedError, ValidationFailed
 from crm.core.text import clean_text, looks_like_uscc, phone_to_e164
 
 from .models import Company, Contact
 from .text import company_search_text, contact_search_text
+from .tiers import tier_settings
 
 TEXT_FIELDS = (
     "name",
@@ -230,3 +234,76 @@ def contact_update(
         )
         contact_refresh_search_text(contact)
     return contact
+
+
+# Value tiers ------------------------------------------------------------------------
+
+
+def _ascending_numbers(value, field: str, errors: dict, *, kind):
+    """Four numbers, each at least 0 and larger than the one before."""
+    if isinstance(value, str):
+        value = [v for v in value.replace("，", ",").replace(";", ",").split(",") if v.strip()]
+    if not isinstance(value, list | tuple) or len(value) != 4:
+        errors.setdefault(field, []).append(_("Give exactly four numbers, smallest first."))
+        return value
+    numbers = []
+    for item in value:
+        try:
+            number = kind(str(item).strip().replace(" ", ""))
+        except (ValueError, ArithmeticError):
+            errors.setdefault(field, []).append(_("“%(value)s” is not a number.") % {"value": item})
+            return value
+        if number < 0:
+            errors.setdefault(field, []).append(_("Numbers cannot be negative."))
+            return value
+        numbers.append(number)
+    if any(b <= a for a, b in itertools.pairwise(numbers)):
+        errors.setdefault(field, []).append(_("Each number must be larger than the one before."))
+    return numbers
+
+
+def tier_settings_update(*, actor, data: dict):
+    """Change the thresholds of the value tiers (administrators only), audited."""
+    if actor is not None and not actor.is_crm_admin:
+        raise PermissionDeniedError()
+    settings = tier_settings()
+    before = snapshot(settings)
+    errors: dict[str, list[str]] = {}
+    clean: dict = {}
+    if "window_days" in data:
+        try:
+            clean["window_days"] = int(data["window_days"])
+            if not 1 <= clean["window_days"] <= 3650:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors.setdefault("window_days", []).append(_("Give a number of days from 1 to 3650."))
+    if "recency_days" in data:
+        clean["recency_days"] = _ascending_numbers(data["recency_days"], "recency_days", errors, kind=int)
+    if "frequency_counts" in data:
+        clean["frequency_counts"] = _ascending_numbers(data["frequency_counts"], "frequency_counts", errors, kind=int)
+    if "monetary_amounts" in data:
+        amounts = _ascending_numbers(data["monetary_amounts"], "monetary_amounts", errors, kind=decimal.Decimal)
+        clean["monetary_amounts"] = [str(a) for a in amounts] if "monetary_amounts" not in errors else amounts
+    for name in ("tier_a_min", "tier_b_min", "tier_c_min"):
+        if name in data:
+            try:
+                clean[name] = int(data[name])
+                if not 3 <= clean[name] <= 15:
+                    raise ValueError
+            except (TypeError, ValueError):
+                errors.setdefault(name, []).append(_("Give a score from 3 to 15."))
+    if errors:
+        raise ValidationFailed(fields=errors)
+    a = clean.get("tier_a_min", settings.tier_a_min)
+    b = clean.get("tier_b_min", settings.tier_b_min)
+    c = clean.get("tier_c_min", settings.tier_c_min)
+    if not a > b > c:
+        raise ValidationFailed(fields={"tier_b_min": [_("The scores must fall from A to B to C.")]})
+    with transaction.atomic():
+        for name, value in clean.items():
+            setattr(settings, name, value)
+        settings.save()
+        changes = diff(before, snapshot(settings))
+        if changes:
+            audit_record(action=Action.UPDATE, actor=actor, instance=settings, changes=changes)
+    return settings

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.core.tables import Column, Table
 
-from .models import Company, CompanySize, CompanySource, Contact
+from .models import Company, CompanySize, CompanySource, Contact, Tier
 
 
 def _joined(values) -> str:
@@ -33,6 +33,8 @@ class CompanyTable(Table):
         Column("region", _("Region")),
         Column("address", _("Address")),
         Column("parent", _("Parent company"), order_by="parent__name"),
+        Column("tier", _("Tier"), formatter=_label(Tier.choices)),
+        Column("lifetime_value", _("Lifetime value")),
         Column("owner", _("Owner"), order_by="owner__username"),
         Column("created_at", _("Created")),
         Column("updated_at", _("Updated")),
@@ -55,6 +57,8 @@ class ContactTable(Table):
         Column("preferred_language", _("Preferred language"), formatter=_label(settings.LANGUAGES)),
         Column("marketing_consent", _("Marketing consent")),
         Column("consent_date", _("Consent date")),
+        Column("tier", _("Tier"), formatter=_label(Tier.choices)),
+        Column("lifetime_value", _("Lifetime value")),
         Column("owner", _("Owner"), order_by="owner__username"),
         Column("created_at", _("Created")),
         Column("updated_at", _("Updated")),

@@ -1,4 +1,7 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from crm.core.api.serializers import RecordSerializer
 from crm.core.api.viewsets import RecordViewSet
@@ -6,6 +9,11 @@ from crm.core.api.viewsets import RecordViewSet
 from .. import services
 from ..filtersets import CompanyFilterSet, ContactFilterSet
 from ..models import Company, Contact
+from ..tiers import tier_history
+from .tiers import TierChangeSerializer
+
+# The value tier and what it is computed from: read-only, written by the recomputation.
+VALUE_FIELDS = ("tier", "rfm_recency", "rfm_frequency", "rfm_monetary", "lifetime_value", "last_purchase_at")
 
 
 class TextListField(serializers.ListField):
@@ -22,8 +30,18 @@ class TextListField(serializers.ListField):
 class CompanySerializer(RecordSerializer):
     class Meta:
         model = Company
-        fields = ("id", "url", *Company.EDITABLE_FIELDS, "tags", "custom_fields", "version", "created_at", "updated_at")
-        read_only_fields = RecordSerializer.read_only_base
+        fields = (
+            "id",
+            "url",
+            *Company.EDITABLE_FIELDS,
+            "tags",
+            "custom_fields",
+            *VALUE_FIELDS,
+            "version",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = (*RecordSerializer.read_only_base, *VALUE_FIELDS)
 
 
 class ContactSerializer(RecordSerializer):
@@ -32,11 +50,29 @@ class ContactSerializer(RecordSerializer):
 
     class Meta:
         model = Contact
-        fields = ("id", "url", *Contact.EDITABLE_FIELDS, "tags", "custom_fields", "version", "created_at", "updated_at")
-        read_only_fields = RecordSerializer.read_only_base
+        fields = (
+            "id",
+            "url",
+            *Contact.EDITABLE_FIELDS,
+            "tags",
+            "custom_fields",
+            *VALUE_FIELDS,
+            "version",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = (*RecordSerializer.read_only_base, *VALUE_FIELDS)
 
 
-class CompanyViewSet(RecordViewSet):
+class TierHistoryMixin:
+    @extend_schema(responses=TierChangeSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], url_path="tier-history", filter_backends=[], pagination_class=None)
+    def tier_history(self, request, pk=None):
+        """The customer's changes of tier, newest first (at most 100)."""
+        return Response(TierChangeSerializer(tier_history(self.get_object(), limit=100), many=True).data)
+
+
+class CompanyViewSet(TierHistoryMixin, RecordViewSet):
     """Companies: customers and prospects, with owner, tags and custom fields.
 
     Lists show the companies you may see; filters are the same as on the companies
@@ -51,7 +87,7 @@ class CompanyViewSet(RecordViewSet):
     update_service = staticmethod(services.company_update)
 
 
-class ContactViewSet(RecordViewSet):
+class ContactViewSet(TierHistoryMixin, RecordViewSet):
     """Contacts: people, with or without a company, with owner, tags and custom fields.
 
     Lists show the contacts you may see; filters are the same as on the contacts
