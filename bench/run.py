@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -66,6 +67,33 @@ def timed(client, url: str, repeat: int, **headers) -> dict:
         "p95_ms": round(samples[max(0, int(len(samples) * 0.95) - 1)], 1),
         "runs": len(samples),
     }
+
+
+TIMELINE_ENTRIES = 1000
+
+
+def company_with_long_history(entries: int) -> int:
+    """A company whose timeline holds ``entries`` changes (added once, kept for --reuse)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from crm.audit.models import AuditEntry
+    from crm.contacts.models import Company
+
+    company = Company.objects.order_by("pk").first()
+    content_type = ContentType.objects.get_for_model(Company)
+    have = AuditEntry.objects.filter(content_type=content_type, object_id=str(company.pk)).count()
+    rows = [
+        AuditEntry(
+            action=AuditEntry.Action.UPDATE,
+            content_type=content_type,
+            object_id=str(company.pk),
+            object_repr=company.name,
+            changes=[{"field": "phone", "old": f"+86215550{i:04d}", "new": f"+86215551{i:04d}"}],
+        )
+        for i in range(max(0, entries - have))
+    ]
+    AuditEntry.objects.bulk_create(rows, batch_size=500)
+    return company.pk
 
 
 def main() -> None:
@@ -114,15 +142,41 @@ def main() -> None:
         ("dashboard", "/"),
         ("API contacts, 50 rows", "/api/v1/contacts/?page_size=50"),
     ]
+    from crm.core.visibility import visible_to
+
+    busy_company = company_with_long_history(TIMELINE_ENTRIES)
     for username in ("rep", "admin"):
         user = User.objects.get(username=username)
         client = Client()
         client.force_login(user)
-        from crm.core.visibility import visible_to
 
         contact = visible_to(user, Contact).order_by("-pk").values_list("pk", flat=True).first()
         for label, url in pages:
             results["pages"][f"{label} ({username})"] = timed(client, url.format(contact=contact), args.repeat)
+        # Search as you type: what the top bar's dropdown and a record picker ask for on each key.
+        sample = visible_to(user, Contact).exclude(phone="").exclude(email="").order_by("pk").first()
+        typed = {
+            "name 'wang'": "wang",
+            "name '王芳'": "王芳",
+            "pinyin initials 'zw'": "zw",
+            "phone, part '138 0013'": "138 0013",
+            f"phone, whole '{sample.phone}'": sample.phone,
+            f"e-mail '{sample.email}'": sample.email,
+        }
+        for label, text in typed.items():
+            query = urlencode({"q": text})
+            results["pages"][f"search-as-you-type dropdown, {label} ({username})"] = timed(
+                client, f"/search/?{query}", args.repeat, HTTP_HX_REQUEST="true"
+            )
+            lookup = urlencode({"type": "contacts.contact", "lookup_q": text})
+            results["pages"][f"record picker top 10, {label} ({username})"] = timed(
+                client, f"/lookup/?{lookup}", args.repeat, HTTP_HX_REQUEST="true"
+            )
+        if username == "admin":
+            for label, path in (("detail", ""), ("timeline", "history/")):
+                results["pages"][f"company 360 {label}, {TIMELINE_ENTRIES:,} timeline entries (admin)"] = timed(
+                    client, f"/customers/companies/{busy_company}/{path}", args.repeat
+                )
 
     results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     results["machine"] = f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from celery.schedules import crontab
-
 from django.utils.translation import gettext_lazy as _
 
 from config.env import (
@@ -149,7 +148,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "purge-recycle-bin": {"task": "crm.core.tasks.recycle_bin_purge_task", "schedule": 3600.0},
+    "purge-export-files": {"task": "crm.core.tasks.export_files_purge_task", "schedule": 3600.0},
     "database-optimize": {"task": "crm.core.tasks.database_optimize_task", "schedule": 6 * 3600.0},
+    "forecast-snapshot": {
+        "task": "crm.forecasts.tasks.forecast_snapshot_task",
+        "schedule": crontab(minute=30, hour=6, day_of_week="mon"),
+    },
     "value-tiers": {"task": "crm.contacts.tasks.tiers_recompute_task", "schedule": crontab(hour=2, minute=30)},
 }
 if REDIS_URL:
@@ -169,6 +173,12 @@ else:
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 RECYCLE_BIN_DAYS = env_int("RECYCLE_BIN_DAYS", 30, minimum=1)
+# An XLSX export of more rows than this is built by a background job (a workbook can
+# only be sent once complete); the file is kept for EXPORT_KEEP_HOURS.
+EXPORT_BACKGROUND_ROWS = env_int("EXPORT_BACKGROUND_ROWS", 50_000, minimum=1)
+EXPORT_KEEP_HOURS = env_int("EXPORT_KEEP_HOURS", 24, minimum=1)
+# Shared by the web and worker machines when there are several (see docs/deployment.md).
+EXPORT_DIR = Path(env_str("EXPORT_DIR", str(VAR_DIR / "exports")))
 
 EMAIL_HOST = env_str("EMAIL_HOST", "")
 if EMAIL_HOST:

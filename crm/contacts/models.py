@@ -143,6 +143,9 @@ class Company(ValueTierFields, CRMRecord):
             # Covers the dashboard's "new per week" counts without reading the table.
             models.Index(fields=["created_at", "deleted_at", "owner"], name="company_created_cover_idx"),
             models.Index(fields=["tier"], name="company_tier_idx", condition=~models.Q(tier="")),
+            # Search-as-you-type shows the most recently changed matches first: walking this
+            # index backwards finds the first ten of a common word without reading them all.
+            models.Index(fields=["updated_at", "id"], name="company_updated_idx"),
         ]
 
     def __str__(self) -> str:
@@ -201,6 +204,9 @@ class Contact(ValueTierFields, CRMRecord):
             # Covers the dashboard's "new per week" counts without reading the table.
             models.Index(fields=["created_at", "deleted_at", "owner"], name="contact_created_cover_idx"),
             models.Index(fields=["tier"], name="contact_tier_idx", condition=~models.Q(tier="")),
+            # Search-as-you-type shows the most recently changed matches first: walking this
+            # index backwards finds the first ten of a common word without reading them all.
+            models.Index(fields=["updated_at", "id"], name="contact_updated_idx"),
         ]
 
     def __str__(self) -> str:

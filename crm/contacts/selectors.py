@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from django.contrib.postgres.lookups import TrigramWordSimilar
 from django.db import connections
-from django.db.models import F, QuerySet, Value
+from django.db.models import F, Q, QuerySet, Value
 
 from crm.core.text import search_query
 
 # Shorter queries would match almost anything by trigram similarity.
 TYPO_MIN_LENGTH = 4
+# A trigram index cannot serve a substring shorter than this; such a query (one or
+# two letters or digits) matches at the start of a word instead, which it can.
+SUBSTRING_MIN_LENGTH = 3
 
 
 def records_search(queryset: QuerySet, value: str) -> QuerySet:
@@ -22,13 +25,19 @@ def records_search(queryset: QuerySet, value: str) -> QuerySet:
     similarity, which forgives a typo ("zhangwie" finds 张伟). SQLite has no such
     fallback: there a query must be a substring of the name, its pinyin (full,
     spaced or initials), an e-mail, a phone number or the registration number.
+    On both, a query of one or two letters or digits matches the start of a word
+    ("zw" finds 张伟 by its initials, "li" finds Li Lei but not Emily): a trigram
+    index cannot serve a shorter substring, and it can serve a word start.
 
     ``queryset`` is already restricted to what the user may see (``visible_to``).
     """
     query = search_query(value)
     if not query:
         return queryset
-    matches = queryset.filter(search_text__contains=query)
+    if len(query) < SUBSTRING_MIN_LENGTH:
+        matches = queryset.filter(Q(search_text__startswith=query) | Q(search_text__contains=" " + query))
+    else:
+        matches = queryset.filter(search_text__contains=query)
     if (
         len(query) >= TYPO_MIN_LENGTH
         and not query.isdigit()

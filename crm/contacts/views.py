@@ -31,6 +31,7 @@ company_pages = RecordPages(
     create=services.company_create,
     update=services.company_update,
     detail_fields=[*Company.EDITABLE_FIELDS, "created_at", "updated_at"],
+    bulk_fields=["industry", "size", "source", "region", "parent", "owner"],
 )
 contact_pages = RecordPages(
     model=Contact,
@@ -40,6 +41,7 @@ contact_pages = RecordPages(
     create=services.contact_create,
     update=services.contact_update,
     detail_fields=[*Contact.EDITABLE_FIELDS, "created_at", "updated_at"],
+    bulk_fields=["title", "company", "preferred_language", "marketing_consent", "consent_source", "owner"],
 )
 
 

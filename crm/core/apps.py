@@ -9,11 +9,13 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import tasks  # noqa: F401 - declares the job kinds and the names users see for them
+        from .api.jobs import JobViewSet
         from .api.router import router
         from .api.segments import SegmentViewSet
         from .registry import NavItem, register_nav
 
         router.register("segments", SegmentViewSet, basename="segment")
+        router.register("jobs", JobViewSet, basename="job")
 
         register_nav(NavItem(label=_("Dashboard"), url_name="core:dashboard", icon="home", order=0))
         register_nav(

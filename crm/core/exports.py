@@ -12,6 +12,7 @@ import datetime
 import decimal
 import tempfile
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("csv", "xlsx")
@@ -158,3 +159,45 @@ def xlsx_file(header: list[str], rows: Iterable[list], *, sheet_name: str):
         file.close()
         raise
     return file
+
+
+# Files written by background jobs ----------------------------------------------------
+
+
+def export_file_path(job_id) -> Path:
+    from django.conf import settings
+
+    return Path(settings.EXPORT_DIR) / f"{job_id}.xlsx"
+
+
+def write_export_file(path: Path, header: list[str], rows: Iterable[list], *, sheet_name: str) -> int:
+    """The workbook written next to its final name and renamed when complete, so a
+    half-written file is never offered for download (a crashed job leaves only .part)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    try:
+        with partial.open("wb") as file:
+            written = write_xlsx(file, header, rows, sheet_name=sheet_name)
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def export_files_purge(*, hours: int, now: float | None = None) -> int:
+    """Delete export files (and leftovers of crashed jobs) older than ``hours``."""
+    import time
+
+    from django.conf import settings
+
+    folder = Path(settings.EXPORT_DIR)
+    if not folder.is_dir():
+        return 0
+    limit = (now or time.time()) - hours * 3600
+    removed = 0
+    for file in folder.iterdir():
+        if file.suffix in {".xlsx", ".part"} and file.stat().st_mtime < limit:
+            file.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import zoneinfo
 from collections.abc import Callable
 
 from celery import shared_task
@@ -26,7 +27,11 @@ logger = logging.getLogger(__name__)
 def job_enqueue(*, kind: str, task, user=None, params: dict | None = None) -> Job:
     ctx = current_context()
     # The worker writes progress messages in the language of the page that started the job.
-    params = {"_language": translation.get_language() or settings.LANGUAGE_CODE, **(params or {})}
+    params = {
+        "_language": translation.get_language() or settings.LANGUAGE_CODE,
+        "_time_zone": timezone.get_current_timezone_name(),
+        **(params or {}),
+    }
     job = Job.objects.create(kind=kind, created_by=user, params=params, request_id=ctx.request_id if ctx else "")
     transaction.on_commit(lambda: task.delay(str(job.pk)))
     return job
@@ -53,6 +58,13 @@ class Progress:
             setattr(self.job, key, value)
 
 
+def _zone(name: str | None):
+    try:
+        return zoneinfo.ZoneInfo(name) if name else None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 def job_task(kind: str, *, label=None, **task_options) -> Callable:
     """Declare a job's task body: ``def body(job, progress) -> dict`` (its result).
 
@@ -73,7 +85,12 @@ def job_task(kind: str, *, label=None, **task_options) -> Callable:
                 job.started_at = job.started_at or timezone.now()
                 job.save(update_fields=["status", "started_at"])
             language = job.params.get("_language") or settings.LANGUAGE_CODE
-            with bind_context(request_id=job.request_id or None), translation.override(language):
+            zone = _zone(job.params.get("_time_zone"))
+            with (
+                bind_context(request_id=job.request_id or None),
+                translation.override(language),
+                timezone.override(zone),
+            ):
                 try:
                     result = body(job, Progress(job)) or {}
                 except Exception as exc:

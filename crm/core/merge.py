@@ -39,6 +39,8 @@ from .services import _validation_failed, require_perm, require_write
 # the recycle bin. Custom fields are merged key by key; many-to-many fields are unioned.
 NOT_MERGEABLE = {"id", "version", "created_at", "updated_at", "deleted_at", "deleted_by", "custom_fields"}
 
+# How far a chain of parents is followed when looking for a loop.
+MAX_CHAIN = 1000
 MERGE_LIMIT = 20
 
 
@@ -138,6 +140,24 @@ def _move_relations(model, survivor, losers: list) -> tuple[list[list], list[dic
             manager.filter(pk=row.pk).update(**updates)
             moved.append([_label(related_model), row.pk, fk.name, getattr(row, fk.attname)])
     return moved, removed
+
+
+def _refuse_loops(model, survivor) -> None:
+    """A link to the same record type (a company's parent) must not lead back to the
+    survivor, through the value chosen or through rows that were moved to it."""
+    for field in model._meta.concrete_fields:
+        if not (field.is_relation and field.related_model is model):
+            continue
+        node, seen = getattr(survivor, field.attname), set()
+        while node is not None and node not in seen and len(seen) < MAX_CHAIN:
+            if node == survivor.pk:
+                raise ValidationFailed(
+                    _("These records cannot be merged like this: the %(field)s would lead back to the record kept.")
+                    % {"field": field.verbose_name},
+                    fields={field.name: [_("Choose another value.")]},
+                )
+            seen.add(node)
+            node = model._base_manager.filter(pk=node).values_list(field.attname, flat=True).first()
 
 
 def _bump(model, now) -> dict[str, Any]:
@@ -275,6 +295,7 @@ def records_merge(*, survivor: models.Model, others: list, field_choices: dict[s
             m2m_added[m2m.name] = add
 
     moved, removed = _move_relations(model, current, losers)
+    _refuse_loops(model, current)
 
     if hasattr(current, "version"):
         current.version = current.version + 1

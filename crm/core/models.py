@@ -252,3 +252,7 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+
+    @property
+    def has_file(self) -> bool:
+        return self.status == self.Status.SUCCEEDED and bool((self.result or {}).get("file"))

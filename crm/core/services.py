@@ -231,3 +231,26 @@ def database_optimize() -> str:
     with connection.cursor() as cursor:
         cursor.execute(statement)
     return statement
+
+
+def records_bulk_apply(*, queryset, actor, apply) -> tuple[int, list[int]]:
+    """Apply one change, ``apply(record)``, to every record of ``queryset`` in one
+    transaction. Records the actor may see but not change are skipped (their ids are
+    returned); any error stops the batch and undoes what it had done, so a bulk edit
+    is never half applied. Returns (records changed, ids skipped)."""
+    done, skipped = 0, []
+    with transaction.atomic():
+        for record in queryset.order_by("pk"):
+            if actor is not None and not can_access(actor, record, "write"):
+                skipped.append(record.pk)
+                continue
+            try:
+                apply(record)
+            except ValidationFailed as exc:
+                raise ValidationFailed(
+                    _("“%(record)s” could not be changed, so nothing was: %(reason)s")
+                    % {"record": record, "reason": exc.message},
+                    fields=exc.fields,
+                ) from None
+            done += 1
+    return done, skipped

@@ -114,6 +114,19 @@ def pinyin_forms(text: str) -> list[str]:
 
 
 # Search text ----------------------------------------------------------------------
+_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def cjk_search_form(text: str) -> str:
+    """Each Chinese character as "u" and its code point in four hex digits (王 -> u738b).
+
+    A trigram index cannot serve a query shorter than three characters, and most
+    Chinese names are two or three; written this way, 王芳 is the ten characters
+    "u738bu82b3", which the index finds exactly (a match can only start at a "u",
+    which no hex digit is). The stored search text and the query both take this form."""
+    return _CJK_CHAR.sub(lambda m: f"u{ord(m.group()):04x}", text)
+
+
 def build_search_text(
     *, names: list[str] = (), emails: list[str] = (), phones: list[str] = (), others: list[str] = ()
 ) -> str:
@@ -128,7 +141,7 @@ def build_search_text(
         if phone:
             pieces.extend(phone_search_forms(phone))
     pieces.extend(clean_text(o) for o in others if o)
-    return " ".join(dict.fromkeys(p.lower() for p in pieces if p))
+    return cjk_search_form(" ".join(dict.fromkeys(p.lower() for p in pieces if p)))
 
 
 def search_query(value: str) -> str:
@@ -140,4 +153,4 @@ def search_query(value: str) -> str:
         if digits.startswith("00") and len(digits) >= 12:
             digits = digits[2:]
         return digits
-    return text
+    return cjk_search_form(text)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("recycle-bin/<str:label>/<int:pk>/purge/", shell.recycle_bin_purge, name="recycle_bin_purge"),
     path("jobs/", shell.job_list, name="job_list"),
     path("jobs/<uuid:pk>/", shell.job_detail, name="job_detail"),
+    path("jobs/<uuid:pk>/download/", shell.job_download, name="job_download"),
     path("saved-filters/", shell.saved_filter_create, name="saved_filter_create"),
     path("saved-filters/<int:pk>/delete/", shell.saved_filter_delete, name="saved_filter_delete"),
     path("saved-filters/<int:pk>/freeze/", shell.saved_filter_freeze, name="saved_filter_freeze"),

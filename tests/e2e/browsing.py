@@ -32,6 +32,7 @@ class PageWatch:
     origin: str
     problems: list[str] = field(default_factory=list)
     expected: list[tuple[int, re.Pattern]] = field(default_factory=list)
+    downloads: list[re.Pattern] = field(default_factory=list)
     in_flight: int = 0
 
     def expect_status(self, status: int, url_pattern: str) -> None:
@@ -73,11 +74,15 @@ class PageWatch:
         # submits the form and fires HTMX's search) is not an error the user sees.
         if request.resource_type in {"xhr", "fetch"} and "ERR_ABORTED" in (request.failure or ""):
             return
+        # A link that answers with a file: the browser saves it and stops the navigation.
+        if "ERR_ABORTED" in (request.failure or "") and any(p.search(request.url) for p in self.downloads):
+            return
         self.problems.append(f"request failed: {request.method} {request.url} ({request.failure})")
 
     def take_problems(self) -> list[str]:
         problems, self.problems = self.problems, []
         self.expected = []
+        self.downloads = []
         return problems
 
 
@@ -106,6 +111,13 @@ class Browse:
     def assert_clean(self, where: str = "") -> None:
         problems = self.watch.take_problems()
         assert not problems, f"{where or self.page.url}:\n  " + "\n  ".join(problems)
+
+    def download(self, locator):
+        """Click a link or button that downloads a file; returns Playwright's Download."""
+        self.watch.downloads.append(re.compile(r"/(export|download)/"))
+        with self.page.expect_download() as info:
+            locator.click()
+        return info.value
 
     def open(self, path: str, status: int = 200):
         response = self.page.goto(self.url(path))

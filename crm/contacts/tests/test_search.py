@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from crm.audit.models import AuditEntry
 from crm.contacts import services
+from crm.contacts.models import Contact
 from crm.contacts.text import contact_search_text
 from crm.core.text import search_query
 from crm.core.views.shell import search_results
@@ -41,7 +42,18 @@ def api_ids(api, query, path="/api/v1/contacts/"):
 
 def test_search_text_holds_every_form():
     text = contact_search_text(name="张伟", email="a@b.cn", phone="+8613800138000")
-    assert text.split() == ["张伟", "zhangwei", "zhang", "wei", "zw", "a@b.cn", "8613800138000", "13800138000"]
+    # Chinese characters are stored as u + code point, so that short Chinese queries use the index.
+    assert text.split() == ["u5f20u4f1f", "zhangwei", "zhang", "wei", "zw", "a@b.cn", "8613800138000", "13800138000"]
+
+
+@pytest.mark.parametrize(("query", "found"), [("张", True), ("伟", True), ("张伟", True), ("王", False)])
+def test_one_and_two_character_chinese_queries(users, api_for, zhang, other, query, found):
+    assert (zhang.pk in api_ids(api_for(users.owner), query)) is found
+
+
+@pytest.mark.parametrize(("query", "found"), [("zw", True), ("zh", True), ("we", True), ("ei", False), ("13", True)])
+def test_one_or_two_letters_match_the_start_of_a_word(users, api_for, zhang, other, query, found):
+    assert (zhang.pk in api_ids(api_for(users.owner), query)) is found
 
 
 @pytest.mark.parametrize(
@@ -128,3 +140,16 @@ def test_trigram_indexes_exist_on_postgresql():
         cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE %s", ["%search_trgm_idx"])
         names = {row[0] for row in cursor.fetchall()}
     assert names == {"company_search_trgm_idx", "contact_search_trgm_idx"}
+
+
+def test_search_as_you_type_reads_a_bounded_number_of_matches(users, client_for, monkeypatch):
+    from crm.core.views import shell
+
+    monkeypatch.setattr(shell, "SEARCH_PROBE", 3)
+    made = [services.contact_create(actor=users.owner, data={"name": f"王芳 {i}"}) for i in range(5)]
+    hits = shell.first_matches(Contact.objects.filter(search_text__contains=search_query("王芳")), limit=2)
+    assert len(hits) == 2 and {h.pk for h in hits} <= {c.pk for c in made}
+    # Within what was read, the most recently changed come first.
+    assert hits[0].updated_at >= hits[1].updated_at
+    html = client_for(users.owner).get(reverse("contacts:contact_list") + "?q=王芳").content.decode()
+    assert all(c.get_absolute_url() in html for c in made)  # the list itself is not bounded

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
@@ -62,6 +62,34 @@ class AuditEntrySerializer(serializers.Serializer):
     changes = serializers.JSONField()
     ip = serializers.CharField(allow_null=True)
     request_id = serializers.CharField()
+
+
+BULK_API_LIMIT = 1000
+
+
+class BulkRequestSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        min_length=1,
+        max_length=BULK_API_LIMIT,
+        help_text="The records to change; each must be one you can see.",
+    )
+    action = serializers.ChoiceField(
+        choices=["update", "add_tags", "delete"],
+        help_text="`update`: set the fields in `data` (as a PATCH would); `add_tags`: add `tags` to each; "
+        "`delete`: move them to the recycle bin.",
+    )
+    data = serializers.DictField(required=False, help_text="For `update`: the fields to set, with their new values.")
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=60), required=False, help_text="For `add_tags`."
+    )
+
+
+class BulkResultSerializer(serializers.Serializer):
+    done = serializers.IntegerField(help_text="How many records were changed.")
+    skipped = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Records you may see but not change: left as they were."
+    )
 
 
 class RecordViewSet(
@@ -166,6 +194,64 @@ class RecordViewSet(
             core_services.record_delete(instance=obj, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(request=BulkRequestSerializer, responses=BulkResultSerializer, filters=False)
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def bulk(self, request):
+        """Change many records at once: set fields, add tags or delete. All or nothing: if
+        one record cannot take the change (a rule of its own), none is changed and the
+        answer says which. Records you may see but not change are skipped and listed."""
+        body = BulkRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        ids = list(dict.fromkeys(body.validated_data["ids"]))
+        queryset = visible_to(request.user, self.model).filter(pk__in=ids)
+        found = set(queryset.values_list("pk", flat=True))
+        missing = [pk for pk in ids if pk not in found]
+        if missing:
+            raise NotFoundError(
+                fields={
+                    "ids": [_("No record you can see has these ids: %(ids)s") % {"ids": ", ".join(map(str, missing))}]
+                }
+            )
+        action_name = body.validated_data["action"]
+        actor = request.user
+        if action_name == "delete":
+            self._perm("delete")
+
+            def apply(obj):
+                if self.delete_service:
+                    type(self).delete_service(instance=obj, actor=actor)
+                else:
+                    core_services.record_delete(instance=obj, actor=actor)
+
+        elif action_name == "add_tags":
+            self._perm("change")
+            new_tags = body.validated_data.get("tags") or []
+            if not new_tags:
+                raise ValidationFailed(fields={"tags": [_("Give at least one tag.")]})
+            queryset = queryset.prefetch_related("tags")
+
+            def apply(obj):
+                self._update_one(obj, actor, data={}, tags=[t.name for t in obj.tags.all()] + new_tags)
+
+        else:
+            self._perm("change")
+            changes = self.get_serializer(data=body.validated_data.get("data") or {}, partial=True)
+            changes.is_valid(raise_exception=True)
+            kwargs = changes.service_kwargs()
+            if not kwargs["data"] and kwargs["custom_fields"] is None and kwargs["tags"] is None:
+                raise ValidationFailed(fields={"data": [_("Give at least one field to change.")]})
+
+            def apply(obj):
+                self._update_one(obj, actor, **kwargs)
+
+        done, skipped = core_services.records_bulk_apply(queryset=queryset, actor=actor, apply=apply)
+        return Response({"done": done, "skipped": skipped})
+
+    def _update_one(self, obj, actor, **kwargs):
+        if self.update_service:
+            return type(self).update_service(instance=obj, actor=actor, **kwargs)
+        return core_services.record_update(instance=obj, actor=actor, **kwargs)
+
     @extend_schema(responses=AuditEntrySerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def history(self, request, pk=None):
@@ -217,6 +303,17 @@ class RecordViewSet(
             (200, XLSX_CONTENT_TYPE): OpenApiResponse(
                 OpenApiTypes.BINARY, description="The file, CSV or XLSX as `format` asks."
             ),
+            (202, "application/json"): OpenApiResponse(
+                inline_serializer(
+                    "ExportJob",
+                    {
+                        "job": serializers.UUIDField(),
+                        "status_url": serializers.CharField(),
+                        "download_url": serializers.CharField(),
+                    },
+                ),
+                description="A large XLSX is built in the background: poll `status_url`, then get `download_url`.",
+            ),
         },
         filters=True,
     )
@@ -230,7 +327,9 @@ class RecordViewSet(
     def export(self, request):
         """Every record you may see that matches the filters, with every column (custom
         fields and tags included), as a CSV or Excel download, streamed. Needs the export
-        permission; each export is recorded in the audit log."""
+        permission; each export is recorded in the audit log. An Excel file of more rows
+        than the server's EXPORT_BACKGROUND_ROWS is built in the background: the answer is
+        then 202 with the job's `status_url` and the `download_url` to fetch once it is done."""
         from crm.core.views.generic import pages_for
 
         self._perm("export")
@@ -240,4 +339,4 @@ class RecordViewSet(
         pages = pages_for(self.model)
         if pages is None:
             raise NotFoundError()
-        return pages.export(request, fmt)
+        return pages.export(request, fmt, api=True)

@@ -340,6 +340,10 @@ def _forget_connections(app) -> None:
         app._pool = None
     app.amqp._producer_pool = None
     app.amqp._rtable = None
+    # kombu keeps producer pools per broker URL process-wide; a closed one must not be reused.
+    from kombu import pools
+
+    pools.reset()
     for name in ("queues", "router"):
         app.amqp.__dict__.pop(name, None)
 

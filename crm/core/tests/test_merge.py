@@ -404,6 +404,39 @@ def test_merged_company_is_found_by_its_new_name_and_cannot_become_its_own_paren
     assert merged.parent_id is None
 
 
+def test_a_merge_cannot_make_a_longer_loop_of_parent_companies(users, api_for):
+    keep = CompanyFactory(owner=users.owner, name="Keep")
+    other = CompanyFactory(owner=users.owner, name="Other")
+    # other's parent is a subsidiary of keep: taking other's parent would give keep → sub → keep.
+    sub = CompanyFactory(owner=users.owner, name="Sub", parent=keep)
+    Company.all_objects.filter(pk=other.pk).update(parent=sub)
+    with pytest.raises(ValidationFailed, match="lead back") as caught:
+        records_merge(
+            survivor=keep, others=[fresh(Company, other.pk)], field_choices={"parent": other.pk}, actor=users.owner
+        )
+    assert "parent" in caught.value.fields
+    assert fresh(Company, other.pk).deleted_at is None and fresh(Company, keep.pk).parent_id is None
+    # keep's parent is a subsidiary of other: moving other's subsidiaries to keep closes the loop.
+    top = CompanyFactory(owner=users.owner, name="Top")
+    loser = CompanyFactory(owner=users.owner, name="Loser")
+    Company.all_objects.filter(pk=top.pk).update(parent=loser)
+    Company.all_objects.filter(pk=keep.pk).update(parent=top)
+    response = api_for(users.owner).post(
+        "/api/v1/companies/merge/", {"survivor": keep.pk, "others": [loser.pk]}, format="json"
+    )
+    assert response.status_code == 400 and "parent" in response.json()["error"]["fields"]
+    assert fresh(Company, top.pk).parent_id == loser.pk and fresh(Company, loser.pk).deleted_at is None
+    # Without a loop the same kind of merge goes through.
+    Company.all_objects.filter(pk=keep.pk).update(parent=None)
+    assert (
+        api_for(users.owner)
+        .post("/api/v1/companies/merge/", {"survivor": keep.pk, "others": [loser.pk]}, format="json")
+        .status_code
+        == 200
+    )
+    assert fresh(Company, top.pk).parent_id == keep.pk
+
+
 def test_undo_is_refused_when_a_former_value_was_purged(users):
     old_company = CompanyFactory(owner=users.owner)
     new_company = CompanyFactory(owner=users.owner)

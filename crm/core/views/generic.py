@@ -13,13 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.http import FileResponse, HttpResponseBadRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -35,6 +42,7 @@ from ..customfields import custom_fields_for, display_value
 from ..errors import ConflictError, PermissionDeniedError, ServiceError
 from ..exports import FILE_CHUNK_BYTES, XLSX_CONTENT_TYPE, stream_csv, xlsx_file
 from ..exports import FORMATS as EXPORT_FORMATS
+from ..jobs import job_enqueue
 from ..pagination import PAGE_SIZES, paginate, parse_int
 from ..segments import segments_visible_to
 from ..timeline import key_figures_for, related_panels_for, timeline_for
@@ -74,6 +82,8 @@ class RecordPages:
     delete: Callable | None = None
     detail_fields: list[str] = field(default_factory=list)
     detail_template: str = "core/record_detail.html"
+    # Fields a bulk edit may set on many records at once (besides custom fields).
+    bulk_fields: list[str] = field(default_factory=list)
     slug: str = ""  # the URL segment, e.g. "companies"; default: model name + "s"
 
     def __post_init__(self) -> None:
@@ -111,6 +121,7 @@ class RecordPages:
             path(f"{s}/new/", wrap(self.edit_view), name=f"{n}_add"),
             path(f"{s}/export/", wrap(self.export_view), name=f"{n}_export"),
             path(f"{s}/bulk/", wrap(require_POST(self.bulk_view)), name=f"{n}_bulk"),
+            path(f"{s}/bulk-edit/", wrap(require_POST(self.bulk_edit_view)), name=f"{n}_bulk_edit"),
             path(f"{s}/merge/", wrap(self.merge_view), name=f"{n}_merge"),
             path(f"{s}/merge/undo/", wrap(require_POST(self.merge_undo_view)), name=f"{n}_merge_undo"),
             path(f"{s}/columns/", wrap(require_POST(self.columns_view)), name=f"{n}_columns"),
@@ -188,6 +199,7 @@ class RecordPages:
             "can_export": request.user.has_perm(self.perm("export")),
             "can_delete": request.user.has_perm(self.perm("delete")),
             "can_change": request.user.has_perm(self.perm("change")),
+            "bulk_edit": bool(self.bulk_fields),
             "users": get_user_model().objects.filter(is_active=True).order_by("username"),
         }
         template = (
@@ -287,9 +299,9 @@ class RecordPages:
             return HttpResponseRedirect(self.url("list"))
         return render(request, "core/record_confirm_delete.html", {"pages": self, "opts": self.opts, "object": obj})
 
-    def bulk_view(self, request):
-        action = request.POST.get("action", "")
-        back = safe_next(request, self.url("list"))
+    def _bulk_selection(self, request):
+        """The records a bulk action works on: the ticked ids, or every record the list's
+        filters match (select_all); None (with a message) past BULK_LIMIT."""
         if request.POST.get("select_all") == "1":
             _fs, qs = self.filtered(request)
         else:
@@ -298,52 +310,10 @@ class RecordPages:
         qs = qs.order_by("pk")
         if qs[: BULK_LIMIT + 1].count() > BULK_LIMIT:
             messages.error(request, _("At most %(limit)s records at once; narrow the filter.") % {"limit": BULK_LIMIT})
-            return HttpResponseRedirect(back)
-        done = skipped = 0
-        try:
-            with transaction.atomic():
-                if action == "delete":
-                    self._require(request, "delete")
-                    for obj in qs:
-                        if can_access(request.user, obj, "write"):
-                            self._delete(instance=obj, actor=request.user)
-                            done += 1
-                        else:
-                            skipped += 1
-                elif action in {"owner", "tag"}:
-                    self._require(request, "change")
-                    changes = {}
-                    tag = (request.POST.get("tag") or "").strip()
-                    if action == "owner":
-                        owner = (
-                            get_user_model()
-                            .objects.filter(is_active=True, pk=parse_int(request.POST.get("owner"), 0, minimum=0))
-                            .first()
-                        )
-                        if owner is None:
-                            messages.error(request, _("Choose an owner."))
-                            return HttpResponseRedirect(back)
-                        changes = {"owner": owner}
-                    elif not tag:
-                        messages.error(request, _("Enter a tag."))
-                        return HttpResponseRedirect(back)
-                    for obj in qs.prefetch_related("tags"):
-                        if not can_access(request.user, obj, "write"):
-                            skipped += 1
-                            continue
-                        tags = None
-                        if action == "tag":
-                            tags = [t.name for t in obj.tags.all()] + [tag]
-                        self._update(instance=obj, actor=request.user, data=changes, tags=tags)
-                        done += 1
-                else:
-                    messages.error(request, _("Choose an action."))
-                    return HttpResponseRedirect(back)
-        except PermissionDeniedError:
-            raise PermissionDenied from None
-        except ServiceError as exc:
-            messages.error(request, str(exc.message))
-            return HttpResponseRedirect(back)
+            return None
+        return qs
+
+    def _bulk_done(self, request, done: int, skipped: list) -> None:
         messages.success(
             request, ngettext("%(done)s record updated.", "%(done)s records updated.", done) % {"done": done}
         )
@@ -353,11 +323,107 @@ class RecordPages:
                 ngettext(
                     "%(skipped)s record was skipped: you may not change it.",
                     "%(skipped)s records were skipped: you may not change them.",
-                    skipped,
+                    len(skipped),
                 )
-                % {"skipped": skipped},
+                % {"skipped": len(skipped)},
             )
+
+    def bulk_view(self, request):
+        action = request.POST.get("action", "")
+        back = safe_next(request, self.url("list"))
+        qs = self._bulk_selection(request)
+        if qs is None:
+            return HttpResponseRedirect(back)
+        actor = request.user
+        if action == "delete":
+            self._require(request, "delete")
+
+            def apply(obj):
+                self._delete(instance=obj, actor=actor)
+
+        elif action == "owner":
+            self._require(request, "change")
+            owner = (
+                get_user_model()
+                .objects.filter(is_active=True, pk=parse_int(request.POST.get("owner"), 0, minimum=0))
+                .first()
+            )
+            if owner is None:
+                messages.error(request, _("Choose an owner."))
+                return HttpResponseRedirect(back)
+
+            def apply(obj):
+                self._update(instance=obj, actor=actor, data={"owner": owner})
+
+        elif action == "tag":
+            self._require(request, "change")
+            tag = (request.POST.get("tag") or "").strip()
+            if not tag:
+                messages.error(request, _("Enter a tag."))
+                return HttpResponseRedirect(back)
+            qs = qs.prefetch_related("tags")
+
+            def apply(obj):
+                self._update(instance=obj, actor=actor, data={}, tags=[t.name for t in obj.tags.all()] + [tag])
+
+        else:
+            messages.error(request, _("Choose an action."))
+            return HttpResponseRedirect(back)
+        try:
+            done, skipped = core_services.records_bulk_apply(queryset=qs, actor=actor, apply=apply)
+        except PermissionDeniedError:
+            raise PermissionDenied from None
+        except ServiceError as exc:
+            messages.error(request, str(exc.message))
+            return HttpResponseRedirect(back)
+        self._bulk_done(request, done, skipped)
         return HttpResponseRedirect(back)
+
+    def bulk_edit_view(self, request):
+        """Set the same values on many records: the fields ticked on the form, the rest
+        left as each record has them. All or nothing, through the update service."""
+        from ..forms import BulkEditForm
+
+        self._require(request, "change")
+        back = safe_next(request, self.url("list"))
+        qs = self._bulk_selection(request)
+        if qs is None:
+            return HttpResponseRedirect(back)
+        applying = request.POST.get("apply") == "1"
+        form = BulkEditForm(request.POST if applying else None, pages=self, user=request.user)
+        status = 200
+        if applying:
+            if form.is_valid():
+                data, custom = form.changes()
+                try:
+                    done, skipped = core_services.records_bulk_apply(
+                        queryset=qs,
+                        actor=request.user,
+                        apply=lambda obj: self._update(
+                            instance=obj, actor=request.user, data=data, custom_fields=custom or None
+                        ),
+                    )
+                except PermissionDeniedError:
+                    raise PermissionDenied from None
+                except ServiceError as exc:
+                    form.add_service_error(exc)
+                    if exc.fields:  # which record refused, above the field's own message
+                        form.add_error(None, str(exc.message))
+                else:
+                    self._bulk_done(request, done, skipped)
+                    return HttpResponseRedirect(back)
+            status = 400
+        context = {
+            "pages": self,
+            "opts": self.opts,
+            "form": form,
+            "count": qs.count(),
+            "ids": request.POST.getlist("ids"),
+            "select_all": request.POST.get("select_all") == "1",
+            "next": back,
+            "action": request.get_full_path(),
+        }
+        return render(request, "core/record_bulk_edit.html", context, status=status)
 
     def merge_view(self, request):
         """Merge the records in ``?ids=1,2,3`` into one: choose the survivor and each value."""
@@ -386,14 +452,26 @@ class RecordPages:
             return HttpResponseBadRequest(_("Unknown export format."))
         return self.export(request, fmt)
 
-    def export(self, request, fmt: str):
+    def export_source(self, *, user, params):
+        """The header and the rows of an export: what ``user`` sees of the list with
+        ``params`` (its filters and sort), every column. Used by the download and by
+        the background job alike."""
+        _fs, qs = self.filtered(SimpleNamespace(user=user, GET=params))
+        table = self.table()
+        qs, _sort = table.order_queryset(qs, params.get("sort"))
+        header = ["id"] + [str(c.label) for c in table.all_columns]
+        return header, qs, table
+
+    def export_filename(self, fmt: str) -> str:
+        return f"{self.slug or self.name + 's'}.{fmt}"
+
+    def export(self, request, fmt: str, *, api: bool = False):
         """The list as the user sees it (visibility, filters, sort), every column, as a
         CSV or XLSX download; audited. Shared by the export page and the API; the
-        caller checks the export permission."""
-        _fs, qs = self.filtered(request)
-        table = self.table()
-        qs, _sort = table.order_queryset(qs, request.GET.get("sort"))
-        columns = list(table.all_columns)
+        caller checks the export permission. An XLSX of more than
+        EXPORT_BACKGROUND_ROWS rows is built by a job instead (the page goes to the
+        job, the API answers 202 with its address)."""
+        header, qs, table = self.export_source(user=request.user, params=request.GET)
         count = qs.count()
         params = request.GET.copy()
         params.pop("format", None)
@@ -403,8 +481,38 @@ class RecordPages:
             object_repr=f"{self.opts.verbose_name_plural} ({count})",
             extra={"record_type": self.list_name, "rows": count, "filters": params.urlencode(), "format": fmt},
         )
-        header = ["id"] + [str(c.label) for c in columns]
-        filename = f"{self.slug or self.name + 's'}.{fmt}"
+        filename = self.export_filename(fmt)
+        if fmt == "xlsx" and count > settings.EXPORT_BACKGROUND_ROWS:
+            from ..tasks import export_file_job
+
+            job = job_enqueue(
+                kind="export_file",
+                task=export_file_job,
+                user=request.user,
+                params={"list_name": self.list_name, "query": params.urlencode(), "format": fmt, "rows": count},
+            )
+            if api:
+                return JsonResponse(
+                    {
+                        "job": str(job.pk),
+                        "status_url": request.build_absolute_uri(reverse("job-detail", args=[job.pk])),
+                        "download_url": request.build_absolute_uri(reverse("job-download", args=[job.pk])),
+                    },
+                    status=202,
+                )
+            status_url = reverse("core:job_detail", args=[job.pk])
+            messages.info(
+                request,
+                ngettext(
+                    "%(count)s row is being written to a file in the background. You may leave this page: "
+                    "the download waits under Background jobs.",
+                    "%(count)s rows are being written to a file in the background. You may leave this page: "
+                    "the download waits under Background jobs.",
+                    count,
+                )
+                % {"count": f"{count:,}"},
+            )
+            return HttpResponseRedirect(status_url)
         rows = table.export_rows(qs)
         if fmt == "xlsx":
             file = xlsx_file(header, rows, sheet_name=capfirst(self.opts.verbose_name_plural))

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -95,6 +95,24 @@ def search_records(user, rt, query: str):
     return visible_to(user, rt.model).filter(condition)
 
 
+# Search as you type reads at most this many matches, then shows the most recently
+# changed of them: a common word ("wang") costs the same as a rare one.
+SEARCH_PROBE = 1000
+
+
+def first_matches(matches, *, limit: int) -> list:
+    """The ``limit`` most recently changed of the first SEARCH_PROBE records found.
+
+    The probe has no ORDER BY, so the database finds matches the cheapest way it
+    can (the trigram index) and stops after SEARCH_PROBE; sorting all matches of a
+    common word instead reads every one of them. When more records match, the
+    dropdown shows recent ones among those found, and the user narrows by typing on."""
+    ids = list(matches.order_by().values_list("pk", flat=True)[:SEARCH_PROBE])
+    if not ids:
+        return []
+    return list(matches.filter(pk__in=ids).order_by("-updated_at", "-pk")[:limit])
+
+
 @login_required
 def record_lookup(request):
     """Choices for a RecordPicker: at most ten visible records matching what was typed."""
@@ -105,7 +123,7 @@ def record_lookup(request):
     opts = rt.model._meta
     if not request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
         raise PermissionDenied
-    hits = list(search_records(request.user, rt, query).order_by("-updated_at", "-pk")[:10]) if query else []
+    hits = first_matches(search_records(request.user, rt, query), limit=10) if query else []
     return render(request, "core/_record_lookup.html", {"hits": hits, "query": query})
 
 
@@ -118,7 +136,7 @@ def search_results(user, query: str, per_type: int = SEARCH_PER_TYPE) -> list[di
         opts = rt.model._meta
         if not (rt.search_fields or rt.search) or not user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
             continue
-        hits = list(search_records(user, rt, query).order_by("-updated_at", "-pk")[: per_type + 1])
+        hits = first_matches(search_records(user, rt, query), limit=per_type + 1)
         if hits:
             groups.append(
                 {
@@ -224,11 +242,37 @@ def job_list(request):
 def job_detail(request, pk):
     job = get_object_or_404(Job, pk=pk, created_by=request.user)
     if request.headers.get("Accept") == "application/json":
-        return JsonResponse(
-            {"status": job.status, "done": job.done, "total": job.total, "percent": job.percent, "message": job.message}
-        )
+        data = {
+            "status": job.status,
+            "done": job.done,
+            "total": job.total,
+            "percent": job.percent,
+            "message": job.message,
+        }
+        if job.has_file:
+            data["download_url"] = reverse("core:job_download", args=[job.pk])
+        return JsonResponse(data)
     template = "core/_job_progress.html" if is_htmx(request) else "core/job_detail.html"
-    return render(request, template, {"job": job})
+    return render(request, template, {"job": job, "export_keep_hours": settings.EXPORT_KEEP_HOURS})
+
+
+def job_file_response(job: Job):
+    """The file a finished job wrote (an export), or 404 when there is none (any more)."""
+    from ..exports import XLSX_CONTENT_TYPE, export_file_path
+
+    name = (job.result or {}).get("file")
+    if job.status != Job.Status.SUCCEEDED or not name:
+        raise Http404
+    path = export_file_path(job.pk)
+    if path.name != name or not path.exists():
+        raise Http404
+    filename = job.result.get("filename") or name
+    return FileResponse(path.open("rb"), as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
+
+
+@login_required
+def job_download(request, pk):
+    return job_file_response(get_object_or_404(Job, pk=pk, created_by=request.user))
 
 
 @login_required
