@@ -36,7 +36,12 @@ class ContactsConfig(AppConfig):
             list_url_name="contacts:contact_list",
             grants=RECORD_GRANTS,
         )
-        from crm.core.timeline import register_key_figure, register_related_panel, register_timeline_source
+        from crm.core.timeline import (
+            register_key_figure,
+            register_quick_action,
+            register_related_panel,
+            register_timeline_source,
+        )
 
         from . import panels
 
@@ -47,6 +52,7 @@ class ContactsConfig(AppConfig):
             register_key_figure(model, panels.value_tier)
             register_key_figure(model, panels.lifetime_value)
         register_timeline_source(panels.tier_changes_source, models=[Company, Contact])
+        register_quick_action(Company, panels.add_contact_at_company)
         register_related_panel(Company, _("Contacts"), panels.company_contacts)
         register_related_panel(Company, _("Subsidiaries"), panels.company_subsidiaries)
         register_related_panel(Contact, _("Colleagues"), panels.contact_colleagues)

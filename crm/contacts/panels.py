@@ -9,7 +9,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.timeline import KeyFigure, RelatedPanel, TimelineItem
+from crm.core.timeline import KeyFigure, QuickAction, RelatedPanel, TimelineItem
 from crm.core.visibility import visible_to
 
 from .models import Company, Contact, Tier
@@ -80,3 +80,9 @@ def tier_changes_source(record, user, limit: int) -> list[TimelineItem]:
             title += f" (RFM {change.rfm})"
         items.append(TimelineItem(when=change.changed_at, kind="tier", title=title))
     return items
+
+
+def add_contact_at_company(company: Company, user) -> QuickAction | None:
+    if not user.has_perm("contacts.add_contact"):
+        return None
+    return QuickAction(_("Add a contact"), reverse("contacts:contact_add") + f"?company={company.pk}")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .customfields import custom_fields_for
 from .errors import ServiceError
+from .widgets import PickerLabelsMixin
 
 
 def custom_value(cf, value):
@@ -41,7 +42,7 @@ class ServiceErrorsMixin:
             self.add_error(None, str(exc.message))
 
 
-class RecordForm(ServiceErrorsMixin, forms.ModelForm):
+class RecordForm(PickerLabelsMixin, ServiceErrorsMixin, forms.ModelForm):
     tags = forms.CharField(
         label=_("Tags"),
         required=False,
@@ -76,7 +77,7 @@ class RecordForm(ServiceErrorsMixin, forms.ModelForm):
         return {"data": data, "custom_fields": custom, "tags": tags}
 
 
-class BulkEditForm(ServiceErrorsMixin, forms.Form):
+class BulkEditForm(PickerLabelsMixin, ServiceErrorsMixin, forms.Form):
     """The fields a bulk edit may set, each with a "change" box: only ticked fields are
     written, with the same form fields (and pickers) as the record's own form."""
 

@@ -5,6 +5,7 @@ An app adds what it knows about a record in its AppConfig.ready():
     register_timeline_source(activities_for_timeline, models=[Company, Contact])
     register_key_figure(Company, lifetime_value)
     register_related_panel(Company, _("Deals"), open_deals_of_company)
+    register_quick_action(Company, add_contact_at_company)
 
 and the detail page of every registered model shows it, without anyone editing the
 page. Each source reads a bounded number of rows in a fixed number of queries, so
@@ -45,6 +46,12 @@ class KeyFigure:
 
 
 @dataclass
+class QuickAction:
+    label: Any
+    url: str
+
+
+@dataclass
 class RelatedPanel:
     title: Any
     records: list
@@ -55,6 +62,7 @@ class RelatedPanel:
 _timeline_sources: list[tuple[Callable, tuple[str, ...] | None]] = []
 _key_figures: dict[str, list[Callable]] = {}
 _related_panels: dict[str, list[tuple[Any, Callable]]] = {}
+_quick_actions: dict[str, list[Callable]] = {}
 
 
 def _label(model) -> str:
@@ -80,6 +88,19 @@ def register_related_panel(model, title, panel: Callable) -> None:
     panels = _related_panels.setdefault(_label(model), [])
     if all(existing is not panel for _t, existing in panels):
         panels.append((title, panel))
+
+
+def register_quick_action(model, action: Callable) -> None:
+    """``action(record, user) -> QuickAction | None``: a button at the top of the record's
+    page (None when the user may not do it), e.g. "Add a contact" on a company."""
+    actions = _quick_actions.setdefault(_label(model), [])
+    if action not in actions:
+        actions.append(action)
+
+
+def quick_actions_for(record: models.Model, user) -> list[QuickAction]:
+    actions = (action(record, user) for action in _quick_actions.get(_label(type(record)), []))
+    return [a for a in actions if a is not None]
 
 
 def timeline_for(record: models.Model, user, *, limit: int = 50) -> list[TimelineItem]:

@@ -10,7 +10,11 @@ class RecordPicker(forms.Widget):
     allows) instead of scrolling a list that would hold every record of the type.
 
     Only the chosen id is submitted; the form field (a ModelChoiceField over the
-    records the user may see) validates it, so a forged id is refused as usual."""
+    records the user may see) validates it, so a forged id is refused as usual. The
+    chosen record's name is shown only when it is in the field's queryset (which
+    ``PickerLabelsMixin`` hands over), so a forged id never reveals a hidden record."""
+
+    queryset = None
 
     template_name = "core/widgets/record_picker.html"
 
@@ -21,12 +25,19 @@ class RecordPicker(forms.Widget):
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         label = ""
-        if value not in (None, ""):
-            from .registry import record_type_for
-
-            rt = record_type_for(self.record_type)
-            if rt is not None:
-                obj = rt.model._base_manager.filter(pk=value).first() if str(value).isdigit() else None
-                label = str(obj) if obj is not None else ""
+        if value not in (None, "") and self.queryset is not None and str(value).isdigit():
+            obj = self.queryset.filter(pk=value).first()
+            label = str(obj) if obj is not None else ""
         context["widget"].update({"record_type": self.record_type, "label": label})
         return context
+
+
+class PickerLabelsMixin:
+    """For forms: each RecordPicker resolves the chosen record's name through its
+    field's queryset (what the user may see), set however the form built the field."""
+
+    def __getitem__(self, name):
+        bound = super().__getitem__(name)
+        if isinstance(bound.field.widget, RecordPicker):
+            bound.field.widget.queryset = getattr(bound.field, "queryset", None)
+        return bound

@@ -45,3 +45,17 @@ def test_a_forged_company_id_is_refused(users, client_for):
     response = client_for(users.owner).post(reverse("contacts:contact_add"), {"name": "X", "company": hidden.pk})
     assert response.status_code == 400
     assert not Contact.objects.filter(name="X").exists()
+    # The form comes back with the id, but never with the hidden company's name.
+    assert "Not yours" not in response.content.decode()
+    prefilled = client_for(users.owner).get(reverse("contacts:contact_add"), {"company": hidden.pk})
+    assert "Not yours" not in prefilled.content.decode()
+
+
+def test_a_new_contact_can_start_from_its_company(users, client_for):
+    company = CompanyFactory(owner=users.owner, name="华信科技")
+    client = client_for(users.owner)
+    page = client.get(reverse("contacts:company_detail", args=[company.pk])).content.decode()
+    add_url = reverse("contacts:contact_add") + f"?company={company.pk}"
+    assert add_url.replace("&", "&amp;") in page
+    form = client.get(add_url).content.decode()
+    assert 'value="华信科技"' in form and f'value="{company.pk}"' in form

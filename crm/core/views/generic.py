@@ -45,7 +45,7 @@ from ..exports import FORMATS as EXPORT_FORMATS
 from ..jobs import job_enqueue
 from ..pagination import PAGE_SIZES, paginate, parse_int
 from ..segments import segments_visible_to
-from ..timeline import key_figures_for, related_panels_for, timeline_for
+from ..timeline import key_figures_for, quick_actions_for, related_panels_for, timeline_for
 from ..visibility import can_access, get_visible_or_404, visible_to
 
 BULK_LIMIT = 10_000
@@ -231,6 +231,7 @@ class RecordPages:
             "tags": list(obj.tags.all()),
             "figures": key_figures_for(obj, request.user),
             "panels": related_panels_for(obj, request.user),
+            "quick_actions": quick_actions_for(obj, request.user),
             "can_edit": request.user.has_perm(self.perm("change")) and can_access(request.user, obj, "write"),
             "can_delete": request.user.has_perm(self.perm("delete")) and can_access(request.user, obj, "write"),
         }
@@ -251,7 +252,10 @@ class RecordPages:
             obj = get_visible_or_404(request.user, self.model, pk=pk)
             if not can_access(request.user, obj, "write"):
                 raise PermissionDenied
-        form = self.form(request.POST or None, instance=obj, user=request.user)
+        # A new record may start from a link (a company's "Add a contact"): the query
+        # string fills the form's fields, which validate as always when it is sent.
+        initial = {k: v for k, v in request.GET.items() if creating and k in self.form.base_fields}
+        form = self.form(request.POST or None, instance=obj, user=request.user, initial=initial)
         conflict = None
         status = 200
         if request.method == "POST":
