@@ -201,6 +201,8 @@ class Contact(ValueTierFields, CRMRecord):
             models.Index(fields=["owner", "deleted_at"], name="contact_owner_idx"),
             models.Index(fields=["name"], name="contact_name_idx"),
             models.Index(fields=["email"], name="contact_email_idx"),
+            # A web form submission looks its visitor up by phone as well as e-mail.
+            models.Index(fields=["phone"], name="contact_phone_idx"),
             # Covers the dashboard's "new per week" counts without reading the table.
             models.Index(fields=["created_at", "deleted_at", "owner"], name="contact_created_cover_idx"),
             models.Index(fields=["tier"], name="contact_tier_idx", condition=~models.Q(tier="")),

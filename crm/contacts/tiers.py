@@ -1,14 +1,8 @@
 """Value tiers: a recency / frequency / monetary score and an A/B/C/D tier per customer.
 
-What a customer bought comes from *purchase sources* that the apps owning the money
-register in their ``AppConfig.ready()``:
-
-    register_purchase_source(won_deal_purchases)
-
-A source is ``source(model, since) -> iterable of (pk, last_at, count, amount, lifetime)``
-for ``model`` (Company or Contact): the customer's last purchase, the number and amount
-of purchases since ``since`` (the window) and the amount of all purchases ever, in the
-default currency. Several sources add up. The scoring below is pure; ``tiers_recompute``
+What a customer bought comes from the purchase sources the apps owning the money
+register (``crm.core.purchases``: won deals now, orders and payments later). The
+scoring below is pure; ``tiers_recompute``
 reads every source once, scores every customer that bought or had a tier, writes only
 the rows whose values changed and keeps each tier change in ``TierChange``.
 
@@ -24,7 +18,6 @@ from __future__ import annotations
 
 import datetime
 import decimal
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
@@ -32,39 +25,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from crm.core.purchases import Purchases, purchases_of, register_purchase_source, unregister_purchase_source
+
 from .models import Company, Contact, Tier, TierChange, TierSettings
+
+__all__ = ["register_purchase_source", "unregister_purchase_source"]
 
 ZERO = decimal.Decimal("0.00")
 BATCH = 2000
-
-PurchaseRow = tuple[int, datetime.datetime | None, int, decimal.Decimal, decimal.Decimal]
-PurchaseSource = Callable[[type, datetime.datetime], Iterable[PurchaseRow]]
-_sources: list[PurchaseSource] = []
-
-
-def register_purchase_source(source: PurchaseSource) -> None:
-    if source not in _sources:
-        _sources.append(source)
-
-
-def unregister_purchase_source(source: PurchaseSource) -> None:
-    if source in _sources:
-        _sources.remove(source)
-
-
-@dataclass
-class Purchases:
-    last_at: datetime.datetime | None = None
-    count: int = 0
-    amount: decimal.Decimal = ZERO
-    lifetime: decimal.Decimal = ZERO
-
-    def add(self, last_at, count, amount, lifetime) -> None:
-        if last_at is not None and (self.last_at is None or last_at > self.last_at):
-            self.last_at = last_at
-        self.count += int(count or 0)
-        self.amount += decimal.Decimal(amount or 0)
-        self.lifetime += decimal.Decimal(lifetime or 0)
 
 
 @dataclass(frozen=True)
@@ -136,14 +104,6 @@ def score(purchases: Purchases, t: Thresholds, *, now: datetime.datetime) -> Sco
 def tier_settings() -> TierSettings:
     settings, _created = TierSettings.objects.get_or_create(pk=1, defaults=TierSettings.DEFAULTS)
     return settings
-
-
-def purchases_of(model, *, since: datetime.datetime) -> dict[int, Purchases]:
-    found: dict[int, Purchases] = {}
-    for source in _sources:
-        for pk, last_at, count, amount, lifetime in source(model, since):
-            found.setdefault(pk, Purchases()).add(last_at, count, amount, lifetime)
-    return found
 
 
 _VALUE_FIELDS = ("tier", "rfm_recency", "rfm_frequency", "rfm_monetary", "lifetime_value", "last_purchase_at")

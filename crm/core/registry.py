@@ -20,8 +20,9 @@ class RecordType:
     list_url_name: str = ""
     # Built-in role key -> default actions ("view", "add", "change", "delete", "export").
     grants: dict = field(default_factory=dict)
-    # (queryset, query) -> queryset: replaces the icontains match on search_fields in
-    # the global search, for types that keep their own normalised search text.
+    # (queryset, query, *, typos) -> queryset: replaces the icontains match on
+    # search_fields in the global search, for types that keep their own normalised
+    # search text (crm.core.search.search_text_matches).
     search: Callable | None = None
 
     @property

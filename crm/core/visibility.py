@@ -59,8 +59,14 @@ def _owner_ids_filter(user, scope: Scope):
         return {"owner_id": user.pk}
     if user.team_id is None:
         return {"owner_id": user.pk}
-    team_ids = [user.team_id] if scope == Scope.TEAM else sorted(team_subtree_ids(user.team_id))
-    return {"owner_id__in": User.objects.filter(team_id__in=team_ids).values("pk")}
+    # The owners as a list of ids, not a subquery: with a subquery PostgreSQL joins
+    # the users first and runs the rest of the query (a trigram search, say) once per
+    # team member. Read once per user object (a request, a job).
+    cache = user.__dict__.setdefault("_crm_owner_ids", {})
+    if scope not in cache:
+        team_ids = [user.team_id] if scope == Scope.TEAM else sorted(team_subtree_ids(user.team_id))
+        cache[scope] = sorted(User.objects.filter(team_id__in=team_ids).values_list("pk", flat=True))
+    return {"owner_id__in": cache[scope]}
 
 
 def visible_to(user, model_or_queryset, action: Action = "read") -> QuerySet:

@@ -51,6 +51,20 @@ def test_one_and_two_character_chinese_queries(users, api_for, zhang, other, que
     assert (zhang.pk in api_ids(api_for(users.owner), query)) is found
 
 
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("zhang.wei@example.com", True),
+        ("Zhang.Wei@Example", True),
+        ("zhang.wei@example.org", False),
+        ("zw@huaxin.cn", True),
+    ],
+)
+def test_e_mail_addresses_whole_or_in_part(users, zhang, other, query, found):
+    hits = {h.pk for g in search_results(users.owner, query, typos=False) for h in g["hits"]}
+    assert (zhang.pk in hits) is found
+
+
 @pytest.mark.parametrize(("query", "found"), [("zw", True), ("zh", True), ("we", True), ("ei", False), ("13", True)])
 def test_one_or_two_letters_match_the_start_of_a_word(users, api_for, zhang, other, query, found):
     assert (zhang.pk in api_ids(api_for(users.owner), query)) is found
@@ -132,6 +146,8 @@ def test_a_typo_still_finds_the_record_on_postgresql(users, api_for, zhang, othe
     assert api_ids(api, "zhangwie") == {zhang.pk}
     assert [h.pk for g in search_results(users.owner, "zhangwie") for h in g["hits"]] == [zhang.pk]
     assert api_ids(api, "xyzqwv") == set()
+    # Search as you type (the dropdown, a record picker) does not retry for typos.
+    assert search_results(users.owner, "zhangwie", typos=False) == []
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigram index exists on PostgreSQL only")
