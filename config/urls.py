@@ -13,6 +13,9 @@ urlpatterns = [
     path("accounts/", include("crm.accounts.urls")),
     path("audit/", include("crm.audit.urls")),
     path("customers/", include("crm.contacts.urls")),
+    path("pipeline/", include("crm.deals.urls")),
+    path("leads/", include("crm.leads.urls")),
+    path("forecasts/", include("crm.forecasts.urls")),
     path("", include("crm.core.urls")),
 ]
 

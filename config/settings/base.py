@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "crm.accounts",
     "crm.audit",
     "crm.contacts",
+    "crm.deals",
+    "crm.leads",
+    "crm.forecasts",
     "crm.demo",
 ]
 
@@ -194,6 +197,8 @@ else:
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "crm@localhost")
 
 API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "600/min")
+# Submissions of public web-to-lead forms from one address (more get 429).
+WEB_FORM_RATE_LIMIT = env_rate("WEB_FORM_RATE_LIMIT", "20/min")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "crm.accounts.api.authentication.ApiTokenAuthentication",

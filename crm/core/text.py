@@ -154,3 +154,38 @@ def search_query(value: str) -> str:
             digits = digits[2:]
         return digits
     return cjk_search_form(text)
+
+
+# Company names --------------------------------------------------------------------
+# Legal forms a company name may end in (longest first, so 股份有限公司 goes before 有限公司).
+_LEGAL_SUFFIXES_ZH = (
+    "股份有限公司",
+    "有限责任公司",
+    "集团有限公司",
+    "有限公司",
+    "集团公司",
+    "公司",
+    "集团",
+)
+_LEGAL_SUFFIXES_LATIN = re.compile(
+    r"(?:[\s,.]+(?:co|company|corp|corporation|inc|incorporated|ltd|limited|llc|plc|gmbh|ag|sa|bv|"
+    r"group|holdings?|pte|pty|kk)\b\.?)+$"
+)
+_NAME_NOISE = re.compile(r"[\s()（）\[\]【】.,，、·&'\"-]+")
+
+
+def company_name_key(value: str) -> str:
+    """A company name reduced to what tells companies apart, for matching duplicates:
+    half-width, lower-case, legal forms such as 有限公司 or "Co., Ltd." dropped from the
+    end, punctuation and spaces removed. "华信科技有限公司" and "华信科技" share a key, as do
+    "Acme Robotics Co., Ltd." and "ACME robotics"."""
+    text = clean_text(value or "").lower()
+    previous = None
+    while text != previous:
+        previous = text
+        text = _LEGAL_SUFFIXES_LATIN.sub("", text).strip(" ,.")
+        for suffix in _LEGAL_SUFFIXES_ZH:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text = text[: -len(suffix)].rstrip(" ,.")
+                break
+    return _NAME_NOISE.sub("", text)

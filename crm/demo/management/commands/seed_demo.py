@@ -27,6 +27,9 @@ from crm.contacts.text import company_search_text, contact_search_text
 from crm.core.models import CustomField, Tag
 from crm.core.services import database_optimize
 from crm.core.text import uscc_check_char
+from crm.deals.demo import seed_deals
+from crm.forecasts.demo import seed_forecasts
+from crm.leads.demo import seed_leads
 
 from ... import data as words
 
@@ -174,6 +177,9 @@ class Command(BaseCommand):
         tags = [Tag.objects.get_or_create(name=name)[0] for name in words.TAGS]
         companies = self.make_companies(gen, max(50, contacts_total // 5), owners, tags)
         self.make_contacts(gen, contacts_total, owners, companies, tags)
+        seed_deals(total=contacts_total // 2, owners=owners, seed=seed, progress=self._progress)
+        seed_leads(total=contacts_total // 5, owners=owners, seed=seed, progress=self._progress)
+        seed_forecasts(owners=owners, seed=seed)
         database_optimize()
         elapsed = time.monotonic() - started
         self.stdout.write(
