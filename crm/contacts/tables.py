@@ -1,22 +1,13 @@
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.tables import Column, Table
+from crm.core.tables import Column, Table, choice_label
 
 from .models import Company, CompanySize, CompanySource, Contact, Tier
 
 
 def _joined(values) -> str:
     return ", ".join(values or [])
-
-
-def _label(choices):
-    labels = dict(choices)
-
-    def formatter(value) -> str:
-        return str(labels.get(value, value or ""))
-
-    return formatter
 
 
 class CompanyTable(Table):
@@ -28,12 +19,12 @@ class CompanyTable(Table):
         Column("phone", _("Phone")),
         Column("email", _("E-mail")),
         Column("registration_number", _("Registration number")),
-        Column("size", _("Size"), formatter=_label(CompanySize.choices)),
-        Column("source", _("Source"), formatter=_label(CompanySource.choices)),
+        Column("size", _("Size"), formatter=choice_label(CompanySize.choices)),
+        Column("source", _("Source"), formatter=choice_label(CompanySource.choices)),
         Column("region", _("Region")),
         Column("address", _("Address")),
         Column("parent", _("Parent company"), order_by="parent__name"),
-        Column("tier", _("Tier"), formatter=_label(Tier.choices)),
+        Column("tier", _("Tier"), formatter=choice_label(Tier.choices)),
         Column("lifetime_value", _("Lifetime value")),
         Column("owner", _("Owner"), order_by="owner__username"),
         Column("created_at", _("Created")),
@@ -54,10 +45,10 @@ class ContactTable(Table):
         Column("emails", _("Other e-mails"), orderable=False, formatter=_joined),
         Column("phones", _("Other phones"), orderable=False, formatter=_joined),
         Column("birthday", _("Birthday")),
-        Column("preferred_language", _("Preferred language"), formatter=_label(settings.LANGUAGES)),
+        Column("preferred_language", _("Preferred language"), formatter=choice_label(settings.LANGUAGES)),
         Column("marketing_consent", _("Marketing consent")),
         Column("consent_date", _("Consent date")),
-        Column("tier", _("Tier"), formatter=_label(Tier.choices)),
+        Column("tier", _("Tier"), formatter=choice_label(Tier.choices)),
         Column("lifetime_value", _("Lifetime value")),
         Column("owner", _("Owner"), order_by="owner__username"),
         Column("created_at", _("Created")),

@@ -1,18 +1,9 @@
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.tables import Column, Table
+from crm.core.tables import Column, Table, choice_label
 
 from .models import Deal, DealSource, DealStatus
-
-
-def _label(choices):
-    labels = dict(choices)
-
-    def formatter(value) -> str:
-        return str(labels.get(value, value or ""))
-
-    return formatter
 
 
 def money(value) -> str:
@@ -30,13 +21,13 @@ class DealTable(Table):
         Column("company", _("Company"), order_by="company__name"),
         Column("pipeline", _("Pipeline"), order_by="pipeline__position"),
         Column("stage", _("Stage"), order_by="stage__position"),
-        Column("status", _("Status"), formatter=_label(DealStatus.choices)),
+        Column("status", _("Status"), formatter=choice_label(DealStatus.choices)),
         Column("amount", _("Amount")),
         Column("currency", _("Currency")),
         Column("expected_close_date", _("Expected close date")),
         Column("next_step", _("Next step")),
         Column("next_step_date", _("Next step date")),
-        Column("source", _("Source"), formatter=_label(DealSource.choices)),
+        Column("source", _("Source"), formatter=choice_label(DealSource.choices)),
         Column("close_reason", _("Win or loss reason"), orderable=False),
         Column("closed_at", _("Closed")),
         Column("stage_changed_at", _("In stage since")),

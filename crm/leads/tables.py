@@ -1,17 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.tables import Column, Table
+from crm.core.tables import Column, Table, choice_label
 
 from .models import Lead, LeadSource, LeadStatus
-
-
-def _label(choices):
-    labels = dict(choices)
-
-    def formatter(value) -> str:
-        return str(labels.get(value, value or ""))
-
-    return formatter
 
 
 class LeadTable(Table):
@@ -24,9 +15,9 @@ class LeadTable(Table):
         Column("email", _("E-mail")),
         Column("phone", _("Phone")),
         Column("region", _("Region")),
-        Column("source", _("Source"), formatter=_label(LeadSource.choices)),
+        Column("source", _("Source"), formatter=choice_label(LeadSource.choices)),
         Column("campaign", _("Campaign")),
-        Column("status", _("Status"), formatter=_label(LeadStatus.choices)),
+        Column("status", _("Status"), formatter=choice_label(LeadStatus.choices)),
         Column("score", _("Score")),
         Column("web_form", _("Web form"), order_by="web_form__name"),
         Column("owner", _("Owner"), order_by="owner__username"),
