@@ -22,36 +22,19 @@ import argparse
 import json
 import os
 import platform
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-TEAMS = [("North", "华北"), ("East", "华东"), ("South", "华南"), ("West", "西部")]
-REPS_PER_TEAM = 12
+from common import make_sales_organisation, percentiles, postgres_url  # noqa: E402
 
 
 def database_url(*, fresh: bool) -> str:
-    url = os.environ.get("BENCH_FORECASTS_URL", "postgres://postgres@127.0.0.1:5432/crm_bench_forecasts")
-    if fresh:
-        name = url.rsplit("/", 1)[1]
-        admin = url.rsplit("/", 1)[0] + "/postgres"
-        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
-        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
-    return url
-
-
-def percentiles(samples: list[float]) -> dict:
-    samples = sorted(samples)
-    return {
-        "p50_ms": round(statistics.median(samples), 1),
-        "p95_ms": round(samples[max(0, int(len(samples) * 0.95) - 1)], 1),
-        "runs": len(samples),
-    }
+    return postgres_url("BENCH_FORECASTS_URL", "postgres://postgres@127.0.0.1:5432/crm_bench_forecasts", fresh=fresh)
 
 
 def timed_call(fn, repeat: int) -> dict:
@@ -74,35 +57,7 @@ def timed_get(client, url: str, repeat: int) -> dict:
 
 
 def make_people():
-    from django.contrib.auth import get_user_model
-
-    from crm.accounts.models import Role, Team
-    from crm.accounts.roles import ensure_builtin_roles
-
-    ensure_builtin_roles()
-    User = get_user_model()
-    roles = {r.key: r for r in Role.objects.all()}
-    sales = Team.objects.create(name="Sales 销售部")
-    admin = User(username="admin", full_name="Admin", role=roles["administrator"])
-    admin.set_unusable_password()
-    admin.save()
-    managers, reps = [], []
-    for name, zh in TEAMS:
-        team = Team.objects.create(name=f"{name} {zh}", parent=sales)
-        manager = User(
-            username=f"manager_{name.lower()}", full_name=f"{zh}经理", role=roles["sales_manager"], team=team
-        )
-        manager.set_unusable_password()
-        manager.save()
-        team.manager = manager
-        team.save()
-        managers.append(manager)
-        for i in range(REPS_PER_TEAM):
-            rep = User(username=f"rep_{name.lower()}_{i}", full_name=f"{zh}销售{i}", role=roles["sales_rep"], team=team)
-            rep.set_unusable_password()
-            reps.append(rep)
-    User.objects.bulk_create(reps)
-    owners = list(User.objects.filter(role__key__in=["sales_rep", "sales_manager"]).values_list("pk", flat=True))
+    admin, managers, owners = make_sales_organisation()
     return admin, managers[0], owners
 
 

@@ -98,7 +98,7 @@ def search_records(user, rt, query: str, *, typos: bool = True):
 
 # Search as you type reads at most this many matches, then shows the most recently
 # changed of them: a common word ("wang") costs the same as a rare one.
-SEARCH_PROBE = 500
+SEARCH_PROBE = 100
 
 
 def first_matches(matches, *, limit: int) -> list:
