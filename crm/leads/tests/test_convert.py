@@ -46,8 +46,8 @@ def test_candidates_ignore_legal_suffixes_and_follow_visibility(users, lead):
     assert hidden not in [c.record for c in company_candidates(lead=lead, user=users.owner)]
     assert hidden in [c.record for c in company_candidates(lead=lead, user=users.admin)]
 
-    coded = CompanyFactory(name="Totally different name", owner=users.owner, registration_number="91310000MA1FL0XXXX")
-    by_code = company_candidates(lead=lead, user=users.owner, registration_number="91310000ma1fl0xxxx ")
+    coded = CompanyFactory(name="Totally different name", owner=users.owner, registration_number="91310000MA1FL0WXY3")
+    by_code = company_candidates(lead=lead, user=users.owner, registration_number="91310000ma1fl0wxy3 ")
     assert by_code[0].record == coded and by_code[0].codes == ["registration_number"]
 
     by_mail = ContactFactory(owner=users.owner, email="zhou@huaxin.cn")
@@ -170,7 +170,7 @@ def test_convert_through_the_page(users, lead, client_for):
     bad = client.post(url, {**form, "deal_amount": "-1"})
     assert bad.status_code == 400 and not Deal.objects.exists()
     # A refusal by another app's service lands on the field it concerns, nothing is kept.
-    first17 = "91310000MA1FL8XXX"
+    first17 = "91310000MA1FL8WXY"
     wrong = next(c for c in "0123456789" if c != uscc_check_char(first17))
     bad_code = client.post(
         url,
