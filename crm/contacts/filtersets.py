@@ -1,6 +1,10 @@
+import datetime
+
 import django_filters
 from django import forms
 from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.filtersets import RecordFilterSet
@@ -14,6 +18,14 @@ class CustomerFilterSet(RecordFilterSet):
 
     search_fields = ("search_text",)
     tier = django_filters.MultipleChoiceFilter(choices=Tier.choices, label=_("Tier"))
+    inactive_days = django_filters.NumberFilter(
+        method="filter_inactive", label=_("No activity for (days)"), min_value=1, max_value=3650
+    )
+
+    def filter_inactive(self, queryset, name, value):
+        """Customers with nothing logged in the last ``value`` days (or ever)."""
+        cutoff = timezone.now() - datetime.timedelta(days=int(value))
+        return queryset.filter(Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=cutoff))
 
     def filter_search(self, queryset, name, value):
         return records_search(queryset, value)
@@ -37,6 +49,7 @@ class CompanyFilterSet(CustomerFilterSet):
             "size",
             "source",
             "tier",
+            "inactive_days",
             "tag",
             "created_after",
             "created_before",
@@ -60,6 +73,7 @@ class ContactFilterSet(CustomerFilterSet):
             "preferred_language",
             "marketing_consent",
             "tier",
+            "inactive_days",
             "tag",
             "created_after",
             "created_before",

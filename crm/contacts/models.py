@@ -61,10 +61,12 @@ class Tier(models.TextChoices):
 
 
 class ValueTierFields(models.Model):
-    """A customer's value: what they bought and the tier it earns (crm/contacts/tiers.py).
+    """A customer's value (what they bought and the tier it earns, crm/contacts/tiers.py)
+    and when something last happened with them.
 
-    Written only by the tier recomputation, never by forms, the API or imports, and
-    outside the audit log (the tier history is in TierChange)."""
+    Written only by the tier recomputation and by ``customers_touch``, never by forms,
+    the API or imports, and outside the audit log (the tier history is in TierChange;
+    each activity is audited itself)."""
 
     tier = models.CharField(_("tier"), max_length=1, choices=Tier.choices, blank=True, editable=False)
     rfm_recency = models.PositiveSmallIntegerField(_("recency score"), null=True, blank=True, editable=False)
@@ -74,6 +76,9 @@ class ValueTierFields(models.Model):
         _("lifetime value"), max_digits=18, decimal_places=2, default=0, editable=False
     )
     last_purchase_at = models.DateTimeField(_("last purchase"), null=True, blank=True, editable=False)
+    # Written by the activities app when something is logged with the customer
+    # (services.customers_touch): the "no activity for N days" filter reads it.
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True, editable=False)
     tier_computed_at = models.DateTimeField(_("tier computed"), null=True, blank=True, editable=False)
 
     class Meta:

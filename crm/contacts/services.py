@@ -307,3 +307,19 @@ def tier_settings_update(*, actor, data: dict):
         if changes:
             audit_record(action=Action.UPDATE, actor=actor, instance=settings, changes=changes)
     return settings
+
+
+# Activity facts ---------------------------------------------------------------------
+
+
+def customers_touch(*, company_id: int | None = None, contact_id: int | None = None, when) -> None:
+    """Something happened with these customers at ``when`` (an activity was logged):
+    their ``last_activity_at`` moves forward, never back. No audit row and no version
+    change: it is a fact derived from the activity, which is audited itself."""
+    from django.db.models import Q
+
+    for model, pk in ((Company, company_id), (Contact, contact_id)):
+        if pk:
+            model.all_objects.filter(pk=pk).filter(
+                Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=when)
+            ).update(last_activity_at=when)

@@ -13,7 +13,15 @@ from ..tiers import tier_history
 from .tiers import TierChangeSerializer
 
 # The value tier and what it is computed from: read-only, written by the recomputation.
-VALUE_FIELDS = ("tier", "rfm_recency", "rfm_frequency", "rfm_monetary", "lifetime_value", "last_purchase_at")
+VALUE_FIELDS = (
+    "tier",
+    "rfm_recency",
+    "rfm_frequency",
+    "rfm_monetary",
+    "lifetime_value",
+    "last_purchase_at",
+    "last_activity_at",
+)
 
 
 class TextListField(serializers.ListField):
