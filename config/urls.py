@@ -16,6 +16,7 @@ urlpatterns = [
     path("pipeline/", include("crm.deals.urls")),
     path("leads/", include("crm.leads.urls")),
     path("forecasts/", include("crm.forecasts.urls")),
+    path("activities/", include("crm.activities.urls")),
     path("", include("crm.core.urls")),
 ]
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "crm.deals",
     "crm.leads",
     "crm.forecasts",
+    "crm.activities",
     "crm.demo",
 ]
 

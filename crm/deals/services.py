@@ -654,3 +654,14 @@ __all__ = [
     "stage_update",
     "stages_reorder",
 ]
+
+
+def deal_touch(*, deal_id: int, when) -> None:
+    """Something was logged on the deal at ``when`` (an activity): its
+    ``last_activity_at`` moves forward, never back, with no audit row and no new
+    version (the activity is audited itself); the stale-deal rule reads it."""
+    from django.db.models import Q
+
+    Deal.all_objects.filter(pk=deal_id).filter(Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=when)).update(
+        last_activity_at=when
+    )

@@ -1,0 +1,66 @@
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from crm.core.filtersets import RecordFilterSet
+
+from .models import Activity, ActivityKind
+
+DATE = django_filters.widgets.forms.DateInput(attrs={"type": "date"})
+
+
+def _visible(model_path: str):
+    def queryset(request):
+        from django.apps import apps
+
+        from crm.core.visibility import visible_to
+
+        model = apps.get_model(model_path)
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return model.objects.none()
+        return visible_to(user, model)
+
+    return queryset
+
+
+class ActivityFilterSet(RecordFilterSet):
+    search_fields = ("subject",)
+    kind = django_filters.ChoiceFilter(choices=ActivityKind.choices, label=_("Kind"))
+    done = django_filters.BooleanFilter(label=_("Done"))
+    company = django_filters.ModelChoiceFilter(queryset=_visible("contacts.Company"), label=_("Company"))
+    contact = django_filters.ModelChoiceFilter(queryset=_visible("contacts.Contact"), label=_("Contact"))
+    deal = django_filters.ModelChoiceFilter(queryset=_visible("deals.Deal"), label=_("Deal"))
+    occurred_after = django_filters.DateFilter(
+        field_name="occurred_at", lookup_expr="date__gte", label=_("From"), widget=DATE
+    )
+    occurred_before = django_filters.DateFilter(
+        field_name="occurred_at", lookup_expr="date__lte", label=_("Until"), widget=DATE
+    )
+    due_after = django_filters.DateFilter(
+        field_name="due_at", lookup_expr="date__gte", label=_("Due from"), widget=DATE
+    )
+    due_before = django_filters.DateFilter(
+        field_name="due_at", lookup_expr="date__lte", label=_("Due until"), widget=DATE
+    )
+
+    class Meta:
+        model = Activity
+        fields = (
+            "q",
+            "kind",
+            "done",
+            "company",
+            "contact",
+            "deal",
+            "occurred_after",
+            "occurred_before",
+            "due_after",
+            "due_before",
+            "owner",
+            "tag",
+            "created_after",
+            "created_before",
+        )
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(subject__icontains=value)

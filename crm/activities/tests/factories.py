@@ -1,0 +1,18 @@
+import factory
+from django.utils import timezone
+
+from crm.activities.models import Activity, ActivityKind
+from crm.contacts.tests.factories import CompanyFactory
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    """A note on a new company of the same owner unless given other links."""
+
+    class Meta:
+        model = Activity
+
+    kind = ActivityKind.NOTE
+    subject = factory.Sequence(lambda n: f"回访客户 Follow-up {n}")
+    body = "电话沟通了续约事宜。"
+    occurred_at = factory.LazyFunction(timezone.now)
+    company = factory.LazyAttribute(lambda o: CompanyFactory(owner=o.owner))
