@@ -44,15 +44,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from common import postgres_url  # noqa: E402
+
 HOST = "127.0.0.1"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crm_bench_leads"
-
-
-def fresh_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
-    subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
 
 
 def free_port() -> int:
@@ -209,9 +204,7 @@ def main() -> None:
     parser.add_argument("--time-cap", type=float, default=180, help="Seconds; the load stops at this point.")
     args = parser.parse_args()
 
-    url = os.environ.get("BENCH_LEADS_POSTGRES_URL", DEFAULT_URL)
-    if not args.reuse:
-        fresh_database(url)
+    url = postgres_url("BENCH_LEADS_POSTGRES_URL", DEFAULT_URL, fresh=not args.reuse)
     var_dir = ROOT / "var" / "bench-leads"
     var_dir.mkdir(parents=True, exist_ok=True)
     # Django is set up in a child process so this one stays a plain load generator.

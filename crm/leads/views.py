@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from rest_framework.throttling import SimpleRateThrottle
 
 from crm.core.context import current_context
 from crm.core.errors import ConflictError, PermissionDeniedError, ServiceError, ValidationFailed
@@ -321,25 +322,13 @@ def webform_delete(request, pk: int):
 
 # The public form ----------------------------------------------------------------------
 HONEYPOT_FIELD = "website_url"
-# The forms config.env.env_rate accepts for WEB_FORM_RATE_LIMIT.
-_PERIODS = {
-    "s": 1,
-    "sec": 1,
-    "second": 1,
-    "m": 60,
-    "min": 60,
-    "minute": 60,
-    "h": 3600,
-    "hour": 3600,
-    "d": 86400,
-    "day": 86400,
-}
 
 
 def _rate() -> tuple[int, int]:
-    text = str(settings.WEB_FORM_RATE_LIMIT)
-    count, _slash, period = text.partition("/")
-    return max(1, int(count)), _PERIODS.get(period.strip().lower(), 60)
+    """WEB_FORM_RATE_LIMIT ("20/min") as (submissions, seconds), read the way the API's
+    rate limit is (config.env.env_rate checked its form at start)."""
+    count, seconds = SimpleRateThrottle.parse_rate(None, str(settings.WEB_FORM_RATE_LIMIT))
+    return max(1, count), seconds
 
 
 def rate_limited(ip: str | None) -> int:
