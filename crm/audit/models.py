@@ -87,28 +87,67 @@ class AuditEntry(models.Model):
             from crm.core.models import CustomField
 
             custom = {cf.name: cf.label for cf in CustomField.objects.filter(content_type_id=self.content_type_id)}
+        # A caller may set value_labels: {(field name, stored value): text}, for links
+        # resolved in one query per related model (crm.core.timeline does).
+        labels = getattr(self, "value_labels", None) or {}
         return [
             {
                 **c,
                 "field": _change_label(model, str(c.get("field", "")), custom),
-                "old": _display_value(c.get("old")),
-                "new": _display_value(c.get("new")),
+                "old": _display_value(c.get("old"), _model_field(model, c.get("field")), labels),
+                "new": _display_value(c.get("new"), _model_field(model, c.get("field")), labels),
             }
             for c in changes
         ]
 
 
-def _display_value(value):
-    """A logged value as people read it: lists joined, yes/no for booleans, None kept."""
+def _model_field(model, name):
+    if model is None or not isinstance(name, str) or name.startswith("custom_fields."):
+        return None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def _display_value(value, field=None, labels=None):
+    """A logged value as people read it: lists joined, yes/no for booleans, choices by
+    their label, dates and times in the user's time zone and format, a linked record by
+    its name when the caller resolved it; None kept."""
     from django.utils.translation import gettext
 
     if isinstance(value, bool):
         return gettext("Yes") if value else gettext("No")
+    if field is not None and value is not None and not isinstance(value, list | tuple | dict):
+        shown = _field_value(field, value, labels or {})
+        if shown is not None:
+            return shown
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) if value else None
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items()) if value else None
     return value
+
+
+def _field_value(field, value, labels: dict):
+    from django.db import models as dj
+    from django.utils import dateparse, formats, timezone
+
+    if (field.name, value) in labels:
+        return labels[(field.name, value)]
+    if getattr(field, "flatchoices", None):
+        return dict(field.flatchoices).get(value, value)
+    if isinstance(field, dj.DateTimeField) and isinstance(value, str):
+        parsed = dateparse.parse_datetime(value)
+        if parsed is not None:
+            if timezone.is_aware(parsed):
+                parsed = timezone.localtime(parsed)
+            return formats.date_format(parsed, "SHORT_DATETIME_FORMAT")
+    elif isinstance(field, dj.DateField) and isinstance(value, str):
+        parsed = dateparse.parse_date(value)
+        if parsed is not None:
+            return formats.date_format(parsed, "SHORT_DATE_FORMAT")
+    return None
 
 
 def _change_label(model, name: str, custom: dict):

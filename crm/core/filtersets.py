@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .customfields import custom_fields_for
 from .models import CustomField
-from .registry import register_filterset
+from .registry import record_type_for, register_filterset
 
 FT = CustomField.FieldType
 
@@ -51,6 +51,24 @@ class RecordFilterSet(django_filters.FilterSet):
         meta = cls.__dict__.get("Meta")
         if meta is not None and getattr(meta, "model", None) is not None:
             register_filterset(meta.model, cls)
+
+    @property
+    def form(self):
+        """The filter form, where a choice among the records of a type (a company, a
+        contact, ...) is a RecordPicker: typing part of a name instead of a select
+        holding every visible record (a million contacts would not fit in a page)."""
+        form = super().form
+        if not getattr(form, "_record_pickers", False):
+            from .widgets import RecordPicker
+
+            for field in form.fields.values():
+                model = getattr(getattr(field, "queryset", None), "model", None)
+                if model is None or isinstance(field.widget, RecordPicker) or record_type_for(model) is None:
+                    continue
+                field.widget = RecordPicker(model._meta.label_lower)
+                field.widget.queryset = field.queryset
+            form._record_pickers = True
+        return form
 
     def filter_segment(self, queryset, name, value):
         from .segments import segment_records, segments_visible_to

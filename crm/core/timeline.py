@@ -123,6 +123,51 @@ def related_panels_for(record: models.Model, user) -> list[RelatedPanel]:
     return [p for p in panels if p is not None]
 
 
+def _link_labels(model, entries, user) -> dict:
+    """Names of the records the changes link to (owner, company, ...), one query per
+    related model: users by name, other records only when ``user`` may see them (a
+    hidden record stays an id)."""
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import FieldDoesNotExist
+
+    from .visibility import visible_to
+
+    wanted: dict[str, set] = {}
+    for entry in entries:
+        for change in entry.changes or []:
+            name = change.get("field")
+            if not isinstance(name, str) or name.startswith("custom_fields."):
+                continue
+            for value in (change.get("old"), change.get("new")):
+                if isinstance(value, int) and not isinstance(value, bool):
+                    wanted.setdefault(name, set()).add(value)
+    labels: dict = {}
+    by_model: dict = {}
+    for name, ids in wanted.items():
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:  # a field removed since the change was logged
+            continue
+        if not getattr(field, "many_to_one", False) or field.related_model is None:
+            continue
+        by_model.setdefault(field.related_model, []).append((name, ids))
+    User = get_user_model()
+    for related, fields in by_model.items():
+        ids = set().union(*(found for _name, found in fields))
+        if related is User:
+            rows = User.objects.filter(pk__in=ids)
+            names = {u.pk: (u.get_full_name() or u.get_username()) for u in rows}
+        elif getattr(related, "all_objects", None) is not None and hasattr(related, "owner"):
+            names = {r.pk: str(r) for r in visible_to(user, related.all_objects.filter(pk__in=ids))}
+        else:
+            names = {r.pk: str(r) for r in related._base_manager.filter(pk__in=ids)}
+        for name, found in fields:
+            for pk in found:
+                if pk in names:
+                    labels[(name, pk)] = names[pk]
+    return labels
+
+
 def audit_changes_source(record: models.Model, user, limit: int) -> list[TimelineItem]:
     """Every change recorded in the audit log, with field names in the user's language."""
     from crm.audit.selectors import audit_for_record
@@ -133,9 +178,11 @@ def audit_changes_source(record: models.Model, user, limit: int) -> list[Timelin
         from .customfields import custom_fields_for
 
         custom_labels = {cf.name: cf.label for cf in custom_fields_for(type(record))}
+    value_labels = _link_labels(type(record), entries, user)
     items = []
     for entry in entries:
         entry.custom_labels = custom_labels  # one query for all entries, not one each
+        entry.value_labels = value_labels
         items.append(
             TimelineItem(
                 when=entry.created_at,

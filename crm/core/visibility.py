@@ -117,3 +117,16 @@ def get_visible_or_404(user, model_or_queryset, action: Action = "read", **looku
 
         raise PermissionDeniedError()
     return obj
+
+
+def visible_owner_ids(user, model: type[Model], action: Action = "read") -> list[int] | None:
+    """The ids of the users whose records of this type ``user`` may read (or change):
+    None when the scope is not limited by owner (all), [] when it is none. For pages
+    that pick people ("my team") without working out scopes themselves."""
+    scope = scope_for(user, model, action)
+    if scope == Scope.NONE:
+        return []
+    if scope == Scope.ALL or not _has_owner(model):
+        return None
+    found = _owner_ids_filter(user, scope)
+    return [found["owner_id"]] if "owner_id" in found else list(found["owner_id__in"])

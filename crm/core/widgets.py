@@ -32,6 +32,39 @@ class RecordPicker(forms.Widget):
         return context
 
 
+class RecordMultiPicker(RecordPicker):
+    """Choose several records by typing (meeting attendees, say): each chosen record is
+    a chip holding its id; the form field (a ModelMultipleChoiceField over what the
+    user may see) validates the ids, and names are shown only from that queryset."""
+
+    allow_multiple_selected = True
+    template_name = "core/widgets/record_multi_picker.html"
+
+    def value_from_datadict(self, data, files, name):
+        getter = getattr(data, "getlist", None)
+        return getter(name) if getter is not None else data.get(name)
+
+    def value_omitted_from_data(self, data, files, name):
+        return False  # no chip at all means: none chosen
+
+    def format_value(self, value):
+        if value is None:
+            return []
+        if not isinstance(value, list | tuple):
+            value = [value]
+        return [str(v.pk if hasattr(v, "pk") else v) for v in value if v not in (None, "")]
+
+    def get_context(self, name, value, attrs):
+        context = forms.Widget.get_context(self, name, value, attrs)
+        ids = [v for v in self.format_value(value) if str(v).isdigit()]
+        chosen = []
+        if ids and self.queryset is not None:
+            names = {str(obj.pk): str(obj) for obj in self.queryset.filter(pk__in=ids)}
+            chosen = [(pk, names[pk]) for pk in ids if pk in names]
+        context["widget"].update({"record_type": self.record_type, "chosen": chosen})
+        return context
+
+
 class PickerLabelsMixin:
     """For forms: each RecordPicker resolves the chosen record's name through its
     field's queryset (what the user may see), set however the form built the field."""

@@ -17,11 +17,13 @@ class DealsConfig(AppConfig):
     def ready(self) -> None:
         from crm.core.registry import NavItem, register_nav, register_record_type
 
+        from .filtersets import deals_search
         from .models import Deal
 
         register_record_type(
             Deal,
-            search_fields=("name",),
+            search_fields=("search_text",),
+            search=deals_search,
             icon="target",
             list_url_name="deals:deal_list",
             grants=RECORD_GRANTS,

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Deal, DealContact, DealContactRole, DealSource, DealStageChange, Pipeline, Stage, StageKind
+from .services import deal_search_text
 
 BATCH = 5_000
 PRODUCTS = [
@@ -126,8 +127,10 @@ def seed_deals(
             if is_open and rnd.random() < 0.8:
                 # A fifth of the next steps are overdue: those deals show as stale.
                 next_date = today + datetime.timedelta(days=rnd.randint(-20, 40))
+            name = f"{(company_name or '新客户')[:24]} · {product}"
             deal = Deal(
-                name=f"{(company_name or '新客户')[:24]} · {product}",
+                name=name,
+                search_text=deal_search_text(name),
                 company_id=company_id,
                 pipeline_id=pipeline.pk,
                 stage_id=stage.pk,

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.models import Team
 from crm.core.filtersets import RecordFilterSet
+from crm.core.search import search_text_matches
 
 from .models import Deal, DealSource, DealStatus, Pipeline, Stage
 from .selectors import deals_of_team, stale_condition
@@ -11,12 +12,18 @@ from .selectors import deals_of_team, stale_condition
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
+def deals_search(queryset, value: str, *, typos: bool = True):
+    """Deals matching a search box query by name or its pinyin: the shared search over
+    the stored search text, served by a trigram index on PostgreSQL."""
+    return search_text_matches(queryset, value, typos=typos)
+
+
 def _stages(request=None):
     return Stage.objects.select_related("pipeline").order_by("pipeline__position", "pipeline_id", "position", "id")
 
 
 class DealFilterSet(RecordFilterSet):
-    search_fields = ("name",)
+    search_fields = ("search_text",)
 
     pipeline = django_filters.ModelChoiceFilter(
         queryset=Pipeline.objects.order_by("position", "id"), label=_("Pipeline")
@@ -69,6 +76,9 @@ class DealFilterSet(RecordFilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["stage"].field.label_from_instance = lambda stage: f"{stage.pipeline} · {stage}"
+
+    def filter_search(self, queryset, name, value):
+        return deals_search(queryset, value)
 
     def filter_team(self, queryset, name, value):
         return deals_of_team(queryset, value.pk) if value else queryset

@@ -144,6 +144,8 @@ class Deal(CRMRecord):
     stage_changed_at = models.DateTimeField(_("in stage since"), null=True, blank=True, editable=False)
     # Written by the activities app when something is logged on the deal.
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True, editable=False)
+    # The name with its pinyin forms (crm.core.text.build_search_text); written by the services.
+    search_text = models.TextField(_("search text"), blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-created_at", "id"]

@@ -1,22 +1,26 @@
-"""Won deals as purchases for the value tiers (crm.contacts.tiers), until orders and
-payments carry the money: a won deal is a purchase of its company, or of its contacts
-when it has no company, on the day it was won, in the default currency."""
+"""Won deals as purchases for the value tiers (crm.contacts.tiers): a won deal is a
+purchase of its company, or of its contacts when it has no company, on the day it was
+won, in the default currency. A won deal that became an order (confirmed or later) is
+left out: the orders' own purchase source (crm/orders/purchases.py) counts it."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 
 from .models import Deal, DealContact, DealStatus
 
 
 def won_deal_purchases(model, since):
     from crm.contacts.models import Company, Contact
+    from crm.orders.selectors import purchase_orders
 
     won = Q(deal__status=DealStatus.WON, deal__deleted_at__isnull=True, deal__currency=settings.DEFAULT_CURRENCY)
+    won &= ~Exists(purchase_orders().filter(deal_id=OuterRef("deal_id")))
     if model is Company:
         rows = (
             Deal.objects.filter(status=DealStatus.WON, company__isnull=False, currency=settings.DEFAULT_CURRENCY)
+            .exclude(Exists(purchase_orders().filter(deal_id=OuterRef("pk"))))
             .values("company_id")
             .annotate(
                 last_won=Max("closed_at"),

@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 from crm.audit.services import Action, audit_record, diff, snapshot
 from crm.core import services as core
 from crm.core.errors import ConflictError, NotFoundError, PermissionDeniedError, UnprocessableError, ValidationFailed
-from crm.core.text import clean_text
+from crm.core.text import build_search_text, clean_text
 from crm.core.visibility import visible_to
 
 from .models import Deal, DealContact, DealContactRole, DealStageChange, DealStatus, Pipeline, Stage, StageKind
@@ -173,6 +173,7 @@ def deal_create(*, actor, data: dict, custom_fields=None, tags=None, contacts=No
         data.pop("close_reason", None)
     with transaction.atomic():
         deal = core.record_create(model=Deal, actor=actor, data=data, custom_fields=custom_fields, tags=tags)
+        deal_refresh_search_text(deal)
         DealStageChange.objects.create(
             deal=deal, from_stage=None, to_stage=stage, changed_at=now, changed_by=_user(actor)
         )
@@ -331,7 +332,20 @@ def deal_update(*, instance: Deal, actor, data: dict, expected_version=None, cus
             custom_fields=custom_fields,
             tags=tags,
         )
+        deal_refresh_search_text(deal)
     return deal
+
+
+def deal_search_text(name: str) -> str:
+    return build_search_text(names=[name])
+
+
+def deal_refresh_search_text(deal: Deal) -> None:
+    """Written with its own UPDATE after the generic service, so it stays out of the audit log."""
+    text = deal_search_text(deal.name)
+    if deal.search_text != text:
+        Deal.all_objects.filter(pk=deal.pk).update(search_text=text)
+        deal.search_text = text
 
 
 def deal_sync_after_merge(deal: Deal) -> None:
@@ -350,6 +364,7 @@ def deal_sync_after_merge(deal: Deal) -> None:
         updates["closed_at"] = None
     if updates:
         Deal.all_objects.filter(pk=deal.pk).update(**updates)
+    deal_refresh_search_text(current)
 
 
 def deal_delete(*, instance: Deal, actor) -> Deal:

@@ -134,6 +134,9 @@ class Lead(CRMRecord):
     converted_at = models.DateTimeField(_("converted"), null=True, blank=True, editable=False)
     # The address a web form submission came from: the per-address limit counts these.
     submitted_ip = models.GenericIPAddressField(_("submitted from"), null=True, blank=True, editable=False)
+    # The last call, meeting, note or e-mail logged with the lead (moved forward by
+    # lead_touch, outside the audit log): "untouched for N days" reads it.
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True, editable=False)
     # Name, pinyin, e-mail, phone digits and company name; written by the services.
     search_text = models.TextField(_("search text"), blank=True, default="", editable=False)
 
@@ -150,6 +153,7 @@ class Lead(CRMRecord):
             models.Index(fields=["phone"], name="lead_phone_idx"),
             models.Index(fields=["created_at", "deleted_at", "owner"], name="lead_created_cover_idx"),
             models.Index(fields=["submitted_ip", "created_at"], name="lead_submitted_ip_idx"),
+            models.Index(fields=["owner", "last_activity_at"], name="lead_owner_activity_idx"),
         ]
 
     def __str__(self) -> str:

@@ -556,3 +556,12 @@ def lead_convert(
             },
         )
     return current
+
+
+def lead_touch(*, lead_id: int, when) -> None:
+    """Something was logged with the lead at ``when`` (an activity): its
+    ``last_activity_at`` moves forward, never back, with no audit row and no new
+    version (the activity is audited itself); "untouched for N days" reads it."""
+    Lead.all_objects.filter(pk=lead_id).filter(Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=when)).update(
+        last_activity_at=when
+    )

@@ -21,6 +21,7 @@ class LeadTable(Table):
         Column("score", _("Score")),
         Column("web_form", _("Web form"), order_by="web_form__name"),
         Column("owner", _("Owner"), order_by="owner__username"),
+        Column("last_activity_at", _("Last activity")),
         Column("created_at", _("Created")),
         Column("updated_at", _("Updated")),
     ]

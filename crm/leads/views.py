@@ -71,6 +71,7 @@ lead_pages = LeadPages(
         "score",
         "description",
         "owner",
+        "last_activity_at",
         "web_form",
         "duplicate_of",
         "matched_contact",

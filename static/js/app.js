@@ -15,7 +15,39 @@
       params.set("format", exportLink.dataset.export);
       exportLink.href = exportLink.href.split("?")[0] + "?" + params.toString();
     }
+    var remove = event.target.closest("[data-picker-remove]");
+    if (remove) {
+      remove.closest(".picker-chip").remove();
+      return;
+    }
     var pick = event.target.closest("[data-pick-id]");
+    if (pick && pick.closest("[data-picker][data-multi]")) {
+      // A multiple picker: the chosen record becomes a chip holding its id.
+      var multi = pick.closest("[data-picker]");
+      var chips = multi.querySelector("[data-picker-chips]");
+      var taken = chips.querySelector("input[value='" + pick.dataset.pickId + "']");
+      if (!taken) {
+        var chip = document.createElement("span");
+        chip.className = "tag picker-chip";
+        var hidden = document.createElement("input");
+        hidden.type = "hidden";
+        hidden.name = multi.dataset.name;
+        hidden.value = pick.dataset.pickId;
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "picker-remove";
+        button.setAttribute("data-picker-remove", "");
+        button.setAttribute("aria-label", multi.dataset.removeLabel || "×");
+        button.textContent = "×";
+        chip.appendChild(hidden);
+        chip.appendChild(document.createTextNode(pick.dataset.pickLabel + " "));
+        chip.appendChild(button);
+        chips.appendChild(chip);
+      }
+      multi.querySelector("[data-picker-text]").value = "";
+      multi.querySelector("[data-picker-options]").innerHTML = "";
+      return;
+    }
     if (pick) {
       var picker = pick.closest("[data-picker]");
       picker.querySelector("[data-picker-value]").value = pick.dataset.pickId;
@@ -38,7 +70,10 @@
   // Emptying a record picker's text clears its choice.
   document.addEventListener("input", function (event) {
     var text = event.target.closest("[data-picker-text]");
-    if (text && !text.value) text.closest("[data-picker]").querySelector("[data-picker-value]").value = "";
+    if (text && !text.value) {
+      var single = text.closest("[data-picker]").querySelector("[data-picker-value]");
+      if (single) single.value = "";
+    }
   });
   document.addEventListener("submit", function (event) {
     var form = event.target;
@@ -54,6 +89,30 @@
     var token = document.querySelector("meta[name=csrf-token]");
     if (token) event.detail.headers["X-CSRFToken"] = token.content;
   });
+  // A form field marked data-show-when="kind=call,meeting" is shown only while the
+  // field named "kind" of the same form has one of those values (hidden fields are
+  // still posted; the services ignore what does not belong to the chosen value).
+  function applyShowWhen(form) {
+    form.querySelectorAll("[data-show-when]").forEach(function (input) {
+      var rule = input.dataset.showWhen.split("=");
+      var control = form.elements[rule[0]];
+      if (!control) return;
+      var shown = rule[1].split(",").indexOf(control.value) !== -1;
+      var box = input.closest(".field") || input;
+      box.hidden = !shown;
+    });
+  }
+  function initShowWhen(root) {
+    root.querySelectorAll("form").forEach(function (form) {
+      if (form.querySelector("[data-show-when]")) applyShowWhen(form);
+    });
+  }
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (form && form.querySelector("[data-show-when]")) applyShowWhen(form);
+  });
+  document.addEventListener("DOMContentLoaded", function () { initShowWhen(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { initShowWhen(event.target); });
   window.crmChart = function (id, option) {
     var el = document.getElementById(id);
     if (!el || !window.echarts) return;

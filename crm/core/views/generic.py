@@ -82,6 +82,7 @@ class RecordPages:
     delete: Callable | None = None
     detail_fields: list[str] = field(default_factory=list)
     detail_template: str = "core/record_detail.html"
+    form_template: str = "core/record_form.html"
     # Fields a bulk edit may set on many records at once (besides custom fields).
     bulk_fields: list[str] = field(default_factory=list)
     slug: str = ""  # the URL segment, e.g. "companies"; default: model name + "s"
@@ -111,6 +112,10 @@ class RecordPages:
     @property
     def list_name(self) -> str:
         return f"{self.app}.{self.name}"
+
+    def detail_fields_for(self, obj) -> list[str]:
+        """The fields the detail page shows for ``obj`` (a subclass may choose per record)."""
+        return self.detail_fields
 
     def urls(self) -> list:
         n = self.name
@@ -213,11 +218,13 @@ class RecordPages:
         self._require(request, "view")
         obj = get_visible_or_404(request.user, self.model, pk=pk)
         fields = []
-        for name in self.detail_fields:
+        for name in self.detail_fields_for(obj):
             model_field = self.opts.get_field(name)
             value = getattr(obj, name)
             if getattr(model_field, "choices", None):
                 value = getattr(obj, f"get_{name}_display")()
+            elif isinstance(value, bool):
+                value = _("Yes") if value else _("No")
             fields.append((model_field.verbose_name, value, name))
         custom = [
             (cf.label, display_value((obj.custom_fields or {}).get(cf.name))) for cf in custom_fields_for(self.model)
@@ -290,7 +297,7 @@ class RecordPages:
             context["conflict_fields"] = [
                 (self.opts.get_field(n).verbose_name, getattr(conflict, n)) for n in form._meta.fields
             ]
-        return render(request, "core/record_form.html", context, status=status)
+        return render(request, self.form_template, context, status=status)
 
     def delete_view(self, request, pk: int):
         self._require(request, "delete")

@@ -4,6 +4,7 @@ import factory
 from django.utils import timezone
 
 from crm.deals.models import Deal, DealStageChange, Pipeline, Stage, StageKind
+from crm.deals.services import deal_search_text
 
 DEFAULT_STAGES = [
     ("Qualification", "资格确认", 10, StageKind.OPEN),
@@ -66,6 +67,8 @@ class DealFactory(factory.django.DjangoModelFactory):
     expected_close_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
     stage_changed_at = factory.LazyFunction(timezone.now)
     closed_at = factory.LazyAttribute(lambda o: timezone.now() if o.status != "open" else None)
+    # What the services would store, so searches find factory-made deals.
+    search_text = factory.LazyAttribute(lambda o: deal_search_text(o.name))
 
     @factory.post_generation
     def history(obj, create, extracted, **kwargs):

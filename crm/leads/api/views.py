@@ -53,6 +53,7 @@ class LeadSerializer(RecordSerializer):
             "converted_contact",
             "converted_deal",
             "converted_at",
+            "last_activity_at",
             "tags",
             "custom_fields",
             "version",
@@ -68,6 +69,7 @@ class LeadSerializer(RecordSerializer):
             "converted_contact",
             "converted_deal",
             "converted_at",
+            "last_activity_at",
         )
 
 
