@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CRM = ROOT / "crm"
-PLATFORM = {"core", "accounts", "audit"}
+PLATFORM = {"core", "accounts", "audit", "notifications"}
 ANYTHING_GOES = {"demo"}
 PUBLIC_MODULES = {"services", "selectors", "models"}
 

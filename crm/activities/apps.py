@@ -19,6 +19,7 @@ class ActivitiesConfig(AppConfig):
         from crm.contacts.models import Company, Contact
         from crm.core.api.router import router
         from crm.core.registry import NavItem, register_nav, register_record_type
+        from crm.core.search import search_text_matches
         from crm.core.timeline import register_key_figure, register_quick_action, register_timeline_source
         from crm.deals.models import Deal
         from crm.leads.models import Lead
@@ -29,7 +30,10 @@ class ActivitiesConfig(AppConfig):
 
         register_record_type(
             Activity,
-            search_fields=("subject",),
+            # Subject, place and call outcome in their searchable forms (pinyin too),
+            # matched like leads and contacts (a trigram index on PostgreSQL).
+            search_fields=("search_text",),
+            search=search_text_matches,
             icon="calendar",
             list_url_name="activities:activity_list",
             grants=RECORD_GRANTS,
@@ -38,7 +42,9 @@ class ActivitiesConfig(AppConfig):
         for model in (Company, Contact, Deal, Lead):
             register_quick_action(model, panels.log_call)
             register_quick_action(model, panels.add_note)
-        for model in (Company, Contact):
+            register_quick_action(model, panels.add_task)
+        register_quick_action(Activity, panels.mark_done)
+        for model in (Company, Contact, Deal, Lead):
             register_key_figure(model, panels.last_contact)
             register_key_figure(model, panels.days_since_last_contact)
         router.register("activities", ActivityViewSet, basename="activity")

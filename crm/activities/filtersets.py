@@ -2,6 +2,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.filtersets import RecordFilterSet
+from crm.core.search import search_text_matches
 
 from .models import Activity, ActivityKind
 
@@ -24,7 +25,7 @@ def _visible(model_path: str):
 
 
 class ActivityFilterSet(RecordFilterSet):
-    search_fields = ("subject",)
+    search_fields = ("search_text",)
     kind = django_filters.ChoiceFilter(choices=ActivityKind.choices, label=_("Kind"))
     done = django_filters.BooleanFilter(label=_("Done"))
     company = django_filters.ModelChoiceFilter(queryset=_visible("contacts.Company"), label=_("Company"))
@@ -63,4 +64,6 @@ class ActivityFilterSet(RecordFilterSet):
         )
 
     def filter_search(self, queryset, name, value):
-        return queryset.filter(subject__icontains=value)
+        """Subject, place and call outcome, with their pinyin, from the stored search
+        text (a trigram index serves it on PostgreSQL)."""
+        return search_text_matches(queryset, value)

@@ -8,9 +8,16 @@ timelines and "last contact" read one indexed column for every kind.
 
 from __future__ import annotations
 
+import nh3
+from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import linebreaks
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.core.models import CRMRecord
 
@@ -19,7 +26,7 @@ class ActivityKind(models.TextChoices):
     CALL = "call", _("Call")
     MEETING = "meeting", _("Meeting")
     NOTE = "note", _("Note")
-    EMAIL = "email", _("E-mail")
+    EMAIL = "email", pgettext_lazy("activity kind", "E-mail")
     TASK = "task", _("Task")
 
 
@@ -35,6 +42,29 @@ class CallDirection(models.TextChoices):
 
 
 LINK_FIELDS = ("company", "contact", "deal", "lead")
+# Meetings only: who takes part (users see the meeting in their calendar).
+ATTENDEE_FIELDS = ("attendee_users", "attendee_contacts")
+# A reminder goes at most four weeks before the task is due or the meeting starts.
+MAX_REMIND_MINUTES = 4 * 7 * 24 * 60
+
+# What a note's rich text may hold; everything else (scripts, styles, event handlers,
+# javascript: links, images) is removed on every write and again when shown.
+RICH_TEXT_TAGS = {"p", "br", "b", "strong", "i", "em", "u", "ul", "ol", "li", "a", "blockquote", "h3", "h4"}
+RICH_TEXT_ATTRIBUTES = {"a": {"href"}}
+RICH_TEXT_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def sanitize_html(value: str) -> str:
+    """A note's body as safe HTML (nh3, the ammonia sanitiser): only the tags above,
+    links only to http, https and mailto, opened without access to this page."""
+    return nh3.clean(
+        value or "",
+        tags=RICH_TEXT_TAGS,
+        attributes=RICH_TEXT_ATTRIBUTES,
+        url_schemes=RICH_TEXT_URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
 
 
 class Activity(CRMRecord):
@@ -50,6 +80,8 @@ class Activity(CRMRecord):
         "outcome",
         "end_at",
         "place",
+        "remind_minutes_before",
+        *ATTENDEE_FIELDS,
         *LINK_FIELDS,
         "owner",
     )
@@ -70,6 +102,21 @@ class Activity(CRMRecord):
     # Meetings
     end_at = models.DateTimeField(_("ends"), null=True, blank=True)
     place = models.CharField(_("place"), max_length=200, blank=True)
+    attendee_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("attendees (users)"), blank=True, related_name="meetings_attending"
+    )
+    attendee_contacts = models.ManyToManyField(
+        "contacts.Contact", verbose_name=_("attendees (contacts)"), blank=True, related_name="meetings_attending"
+    )
+    # Tasks and meetings: a reminder this many minutes before due_at / occurred_at.
+    remind_minutes_before = models.PositiveIntegerField(
+        _("remind (minutes before)"), null=True, blank=True, validators=[MaxValueValidator(MAX_REMIND_MINUTES)]
+    )
+    # Written by the services from the time and the minutes; the reminder job reads it.
+    remind_at = models.DateTimeField(_("reminder at"), null=True, blank=True, editable=False)
+    reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True, editable=False)
+    # Subject, outcome and place in every searchable form (crm.core.text), for the search.
+    search_text = models.TextField(_("search text"), blank=True, default="", editable=False)
     # What it is about (at least one; the services check)
     company = models.ForeignKey(
         "contacts.Company",
@@ -116,6 +163,23 @@ class Activity(CRMRecord):
             models.Index(fields=["deal", "occurred_at"], name="activity_deal_idx"),
             models.Index(fields=["lead", "occurred_at"], name="activity_lead_idx"),
             models.Index(fields=["kind", "done", "due_at"], name="activity_task_idx"),
+            # The reminder job's query: the due reminders not yet sent, an index scan.
+            models.Index(
+                fields=["remind_at"],
+                condition=Q(reminded_at__isnull=True, remind_at__isnull=False, deleted_at__isnull=True),
+                name="activity_reminder_due_idx",
+            ),
+            # My day and the calendar: a person's open tasks by due time, their meetings by start.
+            models.Index(
+                fields=["owner", "due_at"],
+                condition=Q(kind="task", done=False, deleted_at__isnull=True),
+                name="activity_open_task_idx",
+            ),
+            models.Index(
+                fields=["owner", "occurred_at"],
+                condition=Q(kind="meeting", deleted_at__isnull=True),
+                name="activity_meeting_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -128,3 +192,24 @@ class Activity(CRMRecord):
     @property
     def counts_as_contact(self) -> bool:
         return not self.is_task or self.done
+
+    @property
+    def starts_at(self):
+        """The time a reminder counts back from: a task's due time, a meeting's start."""
+        if self.kind == ActivityKind.TASK:
+            return self.due_at
+        if self.kind == ActivityKind.MEETING:
+            return self.occurred_at
+        return None
+
+    @property
+    def body_html(self) -> SafeString:
+        """The body for a page: a note's rich text sanitised (again: rows may come from
+        bulk inserts that bypassed the services), any other kind's text escaped with its
+        line breaks kept."""
+        if self.kind == ActivityKind.NOTE:
+            html = sanitize_html(self.body)
+            if "<" not in html:  # typed without markup: keep its line breaks
+                html = html.replace("\n", "<br>\n")
+            return mark_safe(html)  # noqa: S308 (sanitised just above)
+        return mark_safe(linebreaks(self.body, autoescape=True))  # noqa: S308 (escaped by linebreaks)

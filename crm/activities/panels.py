@@ -86,18 +86,33 @@ def add_note(record, user) -> QuickAction | None:
     return _action(record, user, _("Add a note"), ActivityKind.NOTE)
 
 
+def add_task(record, user) -> QuickAction | None:
+    return _action(record, user, _("Add a task"), ActivityKind.TASK)
+
+
+def mark_done(activity, user) -> QuickAction | None:
+    """On an open task's own page: mark it done (with the follow-up)."""
+    from crm.core.visibility import can_access
+
+    if not activity.is_task or activity.done or not user.has_perm("activities.change_activity"):
+        return None
+    if not can_access(user, activity, "write"):
+        return None
+    return QuickAction(_("Mark done"), reverse("activities:activity_complete", args=[activity.pk]))
+
+
 # Key figures --------------------------------------------------------------------------
 
 
 def last_contact_at(record, user):
-    """When the newest activity that counts as contact (anything but an open task)
-    happened, or None; one query on the (link, occurred_at) index, kept on the record
-    for the page's other figure."""
+    """When the newest activity that counts as contact (anything but an open task, and
+    not a meeting still to come) happened, or None; one query on the (link,
+    occurred_at) index, kept on the record for the page's other figure."""
     cache = record.__dict__.setdefault("_activities_last_contact", {})
     if user.pk not in cache:
         cache[user.pk] = (
             activities_of(record, user)
-            .filter(~Q(kind=ActivityKind.TASK) | Q(done=True))
+            .filter(~Q(kind=ActivityKind.TASK) | Q(done=True), occurred_at__lte=timezone.now())
             .order_by("-occurred_at")
             .values_list("occurred_at", flat=True)
             .first()

@@ -1,4 +1,9 @@
-from .views import activity_pages
+from django.urls import path
+
+from .views import activity_complete_view, activity_pages
 
 app_name = "activities"
-urlpatterns = activity_pages.urls()
+urlpatterns = [
+    path("activities/<int:pk>/complete/", activity_complete_view, name="activity_complete"),
+    *activity_pages.urls(),
+]

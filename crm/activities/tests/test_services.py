@@ -168,10 +168,15 @@ def test_complete_through_the_api(users, api_for):
     assert bad.status_code == 400
 
 
-def test_the_body_is_shown_escaped(users, client_for):
-    activity = ActivityFactory(owner=users.owner, body="<script>alert(1)</script>")
-    html = client_for(users.owner).get(activity.get_absolute_url()).content.decode()
+def test_the_body_is_shown_escaped_or_sanitised(users, client_for):
+    """A call's details are plain text, escaped; a note's are rich text with the script
+    removed (rows written around the services are cleaned again when shown)."""
+    call = ActivityFactory(owner=users.owner, kind="call", body="<script>alert(1)</script>")
+    html = client_for(users.owner).get(call.get_absolute_url()).content.decode()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    note = ActivityFactory(owner=users.owner, body="<b>好</b><script>alert(1)</script>")
+    html = client_for(users.owner).get(note.get_absolute_url()).content.decode()
+    assert "alert(1)" not in html and "<b>好</b>" in html
 
 
 def test_the_list_filters(users, client_for):
