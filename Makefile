@@ -23,9 +23,11 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 
 system-deps:
 	@bash scripts/system-deps.sh gettext
+	@bash scripts/system-deps.sh pdf
 
 browser-deps:
 	@bash scripts/system-deps.sh chromium
+	@bash scripts/system-deps.sh pdftools
 
 messages: system-deps $(VENV)/.runtime
 	@$(MANAGE) compilemessages -v0 --ignore=.venv

@@ -17,6 +17,14 @@ urlpatterns = [
     path("leads/", include("crm.leads.urls")),
     path("forecasts/", include("crm.forecasts.urls")),
     path("activities/", include("crm.activities.urls")),
+    path("emails/", include("crm.emails.urls")),
+    path("catalog/", include("crm.products.urls")),
+    path("sales/", include("crm.quotes.urls")),
+    path("orders/", include("crm.orders.urls")),
+    path("imports/", include("crm.imports.urls")),
+    path("duplicates/", include("crm.duplicates.urls")),
+    path("", include("crm.agenda.urls")),
+    path("notifications/", include("crm.notifications.urls")),
     path("", include("crm.core.urls")),
 ]
 

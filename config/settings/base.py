@@ -49,6 +49,14 @@ INSTALLED_APPS = [
     "crm.leads",
     "crm.forecasts",
     "crm.activities",
+    "crm.agenda",
+    "crm.products",
+    "crm.quotes",
+    "crm.notifications",
+    "crm.emails",
+    "crm.orders",
+    "crm.imports",
+    "crm.duplicates",
     "crm.demo",
 ]
 
@@ -117,6 +125,8 @@ USE_I18N = True
 TIME_ZONE = env_time_zone("TIME_ZONE", "Asia/Shanghai")
 USE_TZ = True
 DEFAULT_CURRENCY = env_currency("DEFAULT_CURRENCY", "CNY")
+# Days after confirmation that an order's default instalment is due (crm/orders).
+ORDER_PAYMENT_DAYS = env_int("ORDER_PAYMENT_DAYS", 30, minimum=0)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -126,6 +136,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "/media/"
+# Largest quote PDF logo upload (crm/quotes/forms.py), in bytes.
+QUOTE_LOGO_MAX_BYTES = env_int("QUOTE_LOGO_MAX_BYTES", 1024 * 1024, minimum=1024)
 
 REDIS_URL = env_redis_url("REDIS_URL")
 EMBEDDED = not REDIS_URL
@@ -159,6 +172,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=30, hour=6, day_of_week="mon"),
     },
     "value-tiers": {"task": "crm.contacts.tasks.tiers_recompute_task", "schedule": crontab(hour=2, minute=30)},
+    # Sent quotes past their validity become expired (crm/quotes/services.py).
+    "quotes-expire": {"task": "crm.quotes.tasks.quotes_expire_task", "schedule": crontab(hour=0, minute=20)},
+    # Activity reminders: claims the due ones each minute (crm/activities/reminders.py).
+    "activity-reminders": {"task": "crm.activities.tasks.send_due_reminders_task", "schedule": 60.0},
+    "purge-notifications": {
+        "task": "crm.notifications.tasks.notifications_purge_task",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    # Duplicate companies and contacts over the whole database (crm/duplicates/scan.py).
+    "duplicates-scan": {"task": "crm.duplicates.tasks.duplicates_scan_task", "schedule": crontab(hour=3, minute=15)},
 }
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -183,6 +206,12 @@ EXPORT_BACKGROUND_ROWS = env_int("EXPORT_BACKGROUND_ROWS", 50_000, minimum=1)
 EXPORT_KEEP_HOURS = env_int("EXPORT_KEEP_HOURS", 24, minimum=1)
 # Shared by the web and worker machines when there are several (see docs/deployment.md).
 EXPORT_DIR = Path(env_str("EXPORT_DIR", str(VAR_DIR / "exports")))
+# Imports (crm/imports): the largest file accepted, where uploaded files are kept until
+# their import is finished, and the XLSX "zip bomb" limits checked before opening one.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
+IMPORT_DIR = Path(env_str("IMPORT_DIR", str(VAR_DIR / "imports")))
+IMPORT_XLSX_MAX_UNCOMPRESSED = env_int("IMPORT_XLSX_MAX_UNCOMPRESSED", 1024 * 1024 * 1024, minimum=1024 * 1024)
+IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 2000, minimum=1)
 
 EMAIL_HOST = env_str("EMAIL_HOST", "")
 if EMAIL_HOST:
@@ -196,6 +225,12 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "crm@localhost")
+# Mail to log+<token>@INBOUND_EMAIL_DOMAIN is posted by the mail gateway to
+# /api/v1/emails/inbound/ and logged for the user the token belongs to (crm.emails).
+INBOUND_EMAIL_DOMAIN = env_str("INBOUND_EMAIL_DOMAIN", "").strip().lower()
+EMAIL_MAX_INBOUND_BYTES = env_int("EMAIL_MAX_INBOUND_BYTES", 10 * 1024 * 1024, minimum=1024)
+# The address users reach the CRM at, for links in e-mails sent by jobs (no request to take it from).
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 
 API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "600/min")
 # Submissions of public web-to-lead forms from one address (more get 429).

@@ -6,11 +6,28 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from crm.core.filtersets import RecordFilterSet
 
 from .models import Company, CompanySize, CompanySource, Contact, Tier
 from .selectors import records_search
+
+
+def _visible_products(request):
+    from crm.core.visibility import visible_to
+    from crm.products.models import Product
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return Product.objects.none()
+    return visible_to(user, Product)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ProductFilter(django_filters.ModelChoiceFilter):
+    """A product, by id."""
 
 
 class CustomerFilterSet(RecordFilterSet):
@@ -21,6 +38,21 @@ class CustomerFilterSet(RecordFilterSet):
     inactive_days = django_filters.NumberFilter(
         method="filter_inactive", label=_("No activity for (days)"), min_value=1, max_value=3650
     )
+
+    bought_product = ProductFilter(queryset=_visible_products, method="filter_bought", label=_("Bought product"))
+
+    def filter_bought(self, queryset, name, value):
+        """Customers with an order (confirmed or further, not cancelled) holding a line
+        of this product: the order's company, or its contact."""
+        from django.db.models import Exists, OuterRef
+
+        from crm.orders.models import BILLED_STATUSES, OrderLine
+
+        link = "order__company" if queryset.model is Company else "order__contact"
+        lines = OrderLine.objects.filter(
+            product=value, order__status__in=BILLED_STATUSES, order__deleted_at__isnull=True, **{link: OuterRef("pk")}
+        )
+        return queryset.filter(Exists(lines))
 
     def filter_inactive(self, queryset, name, value):
         """Customers with nothing logged in the last ``value`` days (or ever)."""
@@ -50,6 +82,7 @@ class CompanyFilterSet(CustomerFilterSet):
             "source",
             "tier",
             "inactive_days",
+            "bought_product",
             "tag",
             "created_after",
             "created_before",
@@ -74,6 +107,7 @@ class ContactFilterSet(CustomerFilterSet):
             "marketing_consent",
             "tier",
             "inactive_days",
+            "bought_product",
             "tag",
             "created_after",
             "created_before",

@@ -24,7 +24,25 @@ class ListField(forms.CharField):
         return [item.strip() for item in text.replace(",", "\n").replace(";", "\n").splitlines() if item.strip()]
 
 
-class CompanyForm(RecordForm):
+class DuplicateWarningMixin:
+    """A new record that looks like an existing one is not saved at once: the form
+    shows the likely matches (crm.duplicates) and a "Save anyway" button."""
+
+    duplicates: list = []
+
+    def clean(self):
+        cleaned = super().clean()
+        self.duplicates = []
+        if not self.instance.pk and not self.errors and not self.data.get("save_anyway"):
+            from crm.duplicates import selectors as duplicate_selectors
+
+            self.duplicates = duplicate_selectors.matches_for(user=self.user, model=self._meta.model, data=cleaned)
+            if self.duplicates:
+                raise forms.ValidationError(duplicate_selectors.duplicate_message(self._meta.model), code="duplicate")
+        return cleaned
+
+
+class CompanyForm(DuplicateWarningMixin, RecordForm):
     website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
     class Meta:
@@ -44,7 +62,7 @@ class CompanyForm(RecordForm):
         self.fields["parent"].widget = RecordPicker("contacts.company")
 
 
-class ContactForm(RecordForm):
+class ContactForm(DuplicateWarningMixin, RecordForm):
     phones = ListField(label=_("Other phones"), required=False, help_text=_("One per line."))
     emails = ListField(label=_("Other e-mails"), required=False, help_text=_("One per line."))
 

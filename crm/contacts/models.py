@@ -145,6 +145,12 @@ class Company(ValueTierFields, CRMRecord):
         indexes = [
             models.Index(fields=["owner", "deleted_at"], name="company_owner_idx"),
             models.Index(fields=["name"], name="company_name_idx"),
+            # The duplicate check before a company is saved looks these up.
+            models.Index(
+                fields=["registration_number"], name="company_regno_idx", condition=~models.Q(registration_number="")
+            ),
+            models.Index(fields=["email"], name="company_email_idx", condition=~models.Q(email="")),
+            models.Index(fields=["phone"], name="company_phone_idx", condition=~models.Q(phone="")),
             # Covers the dashboard's "new per week" counts without reading the table.
             models.Index(fields=["created_at", "deleted_at", "owner"], name="company_created_cover_idx"),
             models.Index(fields=["tier"], name="company_tier_idx", condition=~models.Q(tier="")),

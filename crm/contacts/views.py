@@ -32,6 +32,7 @@ company_pages = RecordPages(
     update=services.company_update,
     detail_fields=[*Company.EDITABLE_FIELDS, "created_at", "updated_at"],
     bulk_fields=["industry", "size", "source", "region", "parent", "owner"],
+    form_template="duplicates/record_form.html",  # with the duplicate warning
 )
 contact_pages = RecordPages(
     model=Contact,
@@ -42,6 +43,7 @@ contact_pages = RecordPages(
     update=services.contact_update,
     detail_fields=[*Contact.EDITABLE_FIELDS, "created_at", "updated_at"],
     bulk_fields=["title", "company", "preferred_language", "marketing_consent", "consent_source", "owner"],
+    form_template="duplicates/record_form.html",  # with the duplicate warning
 )
 
 

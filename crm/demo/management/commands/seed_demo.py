@@ -22,14 +22,20 @@ from django.utils import timezone
 
 from crm.accounts.models import Role, Team
 from crm.accounts.roles import ensure_builtin_roles
+from crm.activities.demo import seed_activities
 from crm.contacts.models import Company, CompanySize, CompanySource, Contact
 from crm.contacts.text import company_search_text, contact_search_text
 from crm.core.models import CustomField, Tag
 from crm.core.services import database_optimize
 from crm.core.text import uscc_check_char
 from crm.deals.demo import seed_deals
+from crm.duplicates.demo import seed_duplicates
+from crm.emails.demo import seed_email_templates
 from crm.forecasts.demo import seed_forecasts
 from crm.leads.demo import seed_leads
+from crm.notifications.demo import seed_notifications
+from crm.orders.demo import seed_orders
+from crm.products.demo import seed_products
 
 from ... import data as words
 
@@ -177,9 +183,17 @@ class Command(BaseCommand):
         tags = [Tag.objects.get_or_create(name=name)[0] for name in words.TAGS]
         companies = self.make_companies(gen, max(50, contacts_total // 5), owners, tags)
         self.make_contacts(gen, contacts_total, owners, companies, tags)
+        if contacts_total <= 100_000:  # the scan of a million contacts is a job of its own
+            seed_duplicates(seed=seed)
         seed_deals(total=contacts_total // 2, owners=owners, seed=seed, progress=self._progress)
         seed_leads(total=contacts_total // 5, owners=owners, seed=seed, progress=self._progress)
         seed_forecasts(owners=owners, seed=seed)
+        seed_activities(total=contacts_total * 2, owners=owners, seed=seed, progress=self._progress)
+        admin_id = next((u.pk for u in users if u.role.key == "administrator"), None)
+        seed_products(owner_id=admin_id, seed=seed, progress=self._progress)
+        seed_orders(total=max(50, contacts_total // 3), owners=owners, seed=seed, progress=self._progress)
+        seed_email_templates(owner=next((u for u in users if u.pk == admin_id), None), seed=seed)
+        seed_notifications(user_ids=[u.pk for u in users], seed=seed)
         database_optimize()
         elapsed = time.monotonic() - started
         self.stdout.write(
