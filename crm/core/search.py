@@ -63,3 +63,15 @@ def search_text_matches(queryset: QuerySet, value: str, *, typos: bool = True) -
     if typos and len(query) >= TYPO_MIN_LENGTH and not query.isdigit() and postgresql and not matches.exists():
         return queryset.filter(TrigramWordSimilar(F("search_text"), Value(query)))
     return matches
+
+
+def document_number_matches(queryset: QuerySet, value: str, *, typos: bool = True) -> QuerySet:
+    """Documents (quotes, orders) for the top-bar search: by their number, typed in any
+    case (``so-2026-000123``, read from the number's own index), or by a part of their
+    title (on PostgreSQL a trigram index on ``UPPER(title)`` serves that ``icontains``)."""
+    value = (value or "").strip()
+    number = "".join(value.split()).upper()
+    matches = Q(title__icontains=value)
+    if number and any(ch.isdigit() for ch in number):
+        matches |= Q(number=number)
+    return queryset.filter(matches)

@@ -20,6 +20,7 @@ class OrdersConfig(AppConfig):
         from crm.core.merge import register_merge_hook
         from crm.core.purchases import register_purchase_source
         from crm.core.registry import NavItem, register_nav, register_record_type
+        from crm.core.search import document_number_matches
         from crm.core.timeline import register_key_figure, register_quick_action, register_timeline_source
         from crm.deals.models import Deal
 
@@ -32,6 +33,7 @@ class OrdersConfig(AppConfig):
         register_record_type(
             Order,
             search_fields=("number", "title"),
+            search=document_number_matches,
             icon="cart",
             list_url_name="orders:order_list",
             grants=RECORD_GRANTS,

@@ -17,6 +17,7 @@ class QuotesConfig(AppConfig):
         from crm.contacts.models import Company, Contact
         from crm.core.api.router import router
         from crm.core.registry import NavItem, register_nav, register_record_type
+        from crm.core.search import document_number_matches
         from crm.core.timeline import register_quick_action, register_related_panel, register_timeline_source
         from crm.deals.models import Deal
 
@@ -27,6 +28,7 @@ class QuotesConfig(AppConfig):
         register_record_type(
             Quote,
             search_fields=("number", "title"),
+            search=document_number_matches,
             icon="file",
             list_url_name="quotes:quote_list",
             grants=RECORD_GRANTS,
