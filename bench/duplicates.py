@@ -27,8 +27,6 @@ Measured:
 from __future__ import annotations
 
 import argparse
-import datetime
-import io
 import json
 import os
 import platform
@@ -42,85 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import make_sales_organisation, percentiles, postgres_url  # noqa: E402
+from common import CopyWriter, make_sales_organisation, percentiles, postgres_url  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/crm_bench_dupes"
 BUDGETS = {"contact scan (s)": 120, "on-save check p95 (ms)": 20}
-
-
-# Loading (the COPY writer of bench/activities.py) -------------------------------------
-def _copy_text(value) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, datetime.datetime | datetime.date):
-        return value.isoformat()
-    text = str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-class CopyWriter:
-    """Rows of a model written with COPY: the columns given per row, every other
-    concrete column from the field's default (so fields other apps add later still get
-    a value). Secondary indexes are dropped first and built again by finish()."""
-
-    def __init__(self, model, columns: list[str]):
-        from django.db import connection
-
-        self.model = model
-        self.table = model._meta.db_table
-        self.columns = columns
-        fixed = {}
-        for field in model._meta.concrete_fields:
-            if field.primary_key or field.column in columns:
-                continue
-            default = field.get_default() if field.has_default() else None
-            if default is None and not field.null:
-                default = "" if field.get_internal_type() in {"CharField", "TextField", "EmailField"} else default
-            if field.get_internal_type() == "JSONField":
-                fixed[field.column] = json.dumps(default if default is not None else None)
-            else:
-                fixed[field.column] = field.get_db_prep_save(default, connection)
-        self.fixed_columns = list(fixed)
-        self.fixed_text = "\t".join(_copy_text(v) for v in fixed.values())
-        self.connection = connection
-        self.indexes = []
-
-    def drop_indexes(self) -> None:
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %s AND i.indexname NOT IN "
-                "(SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
-                [self.table, self.table],
-            )
-            self.indexes = cursor.fetchall()
-            for name, _definition in self.indexes:
-                cursor.execute(f'DROP INDEX "{name}"')
-
-    def write(self, rows) -> int:
-        """rows: an iterable of tuples in ``columns`` order."""
-        raw = self.connection.connection
-        names = ", ".join(f'"{c}"' for c in [*self.columns, *self.fixed_columns])
-        n = 0
-        with raw.cursor() as cursor, cursor.copy(f'COPY "{self.table}" ({names}) FROM STDIN') as copy:
-            buffer = io.StringIO()
-            for row in rows:
-                buffer.write("\t".join(_copy_text(v) for v in row))
-                if self.fixed_text:
-                    buffer.write("\t" + self.fixed_text)
-                buffer.write("\n")
-                n += 1
-                if n % 20000 == 0:
-                    copy.write(buffer.getvalue())
-                    buffer = io.StringIO()
-            copy.write(buffer.getvalue())
-        return n
-
-    def finish(self) -> None:
-        with self.connection.cursor() as cursor:
-            for _name, definition in self.indexes:
-                cursor.execute(definition)
 
 
 def peak_mb() -> float:

@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.filtersets import RecordFilterSet
+from crm.core.filtersets import RecordFilterSet, visible_choices
 from crm.core.search import search_text_matches
 
 from .models import Activity, ActivityKind
@@ -9,28 +9,13 @@ from .models import Activity, ActivityKind
 DATE = django_filters.widgets.forms.DateInput(attrs={"type": "date"})
 
 
-def _visible(model_path: str):
-    def queryset(request):
-        from django.apps import apps
-
-        from crm.core.visibility import visible_to
-
-        model = apps.get_model(model_path)
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return model.objects.none()
-        return visible_to(user, model)
-
-    return queryset
-
-
 class ActivityFilterSet(RecordFilterSet):
     search_fields = ("search_text",)
     kind = django_filters.ChoiceFilter(choices=ActivityKind.choices, label=_("Kind"))
     done = django_filters.BooleanFilter(label=_("Done"))
-    company = django_filters.ModelChoiceFilter(queryset=_visible("contacts.Company"), label=_("Company"))
-    contact = django_filters.ModelChoiceFilter(queryset=_visible("contacts.Contact"), label=_("Contact"))
-    deal = django_filters.ModelChoiceFilter(queryset=_visible("deals.Deal"), label=_("Deal"))
+    company = django_filters.ModelChoiceFilter(queryset=visible_choices("contacts.Company"), label=_("Company"))
+    contact = django_filters.ModelChoiceFilter(queryset=visible_choices("contacts.Contact"), label=_("Contact"))
+    deal = django_filters.ModelChoiceFilter(queryset=visible_choices("deals.Deal"), label=_("Deal"))
     occurred_after = django_filters.DateFilter(
         field_name="occurred_at", lookup_expr="date__gte", label=_("From"), widget=DATE
     )

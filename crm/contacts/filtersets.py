@@ -9,20 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from crm.core.filtersets import RecordFilterSet
+from crm.core.filtersets import RecordFilterSet, visible_choices
 
 from .models import Company, CompanySize, CompanySource, Contact, Tier
 from .selectors import records_search
-
-
-def _visible_products(request):
-    from crm.core.visibility import visible_to
-    from crm.products.models import Product
-
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return Product.objects.none()
-    return visible_to(user, Product)
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -39,7 +29,9 @@ class CustomerFilterSet(RecordFilterSet):
         method="filter_inactive", label=_("No activity for (days)"), min_value=1, max_value=3650
     )
 
-    bought_product = ProductFilter(queryset=_visible_products, method="filter_bought", label=_("Bought product"))
+    bought_product = ProductFilter(
+        queryset=visible_choices("products.Product"), method="filter_bought", label=_("Bought product")
+    )
 
     def filter_bought(self, queryset, name, value):
         """Customers with an order (confirmed or further, not cancelled) holding a line

@@ -22,6 +22,24 @@ def _active_users(request=None):
     return get_user_model().objects.filter(is_active=True)
 
 
+def visible_choices(model_path: str):
+    """The queryset callable of a filter choosing among records of another type
+    ("contacts.Company"): only those the requesting user may see, none when signed out."""
+
+    def queryset(request):
+        from django.apps import apps
+
+        from .visibility import visible_to
+
+        model = apps.get_model(model_path)
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return model.objects.none()
+        return visible_to(user, model)
+
+    return queryset
+
+
 class RecordFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("Search"))
     owner = django_filters.ModelChoiceFilter(queryset=_active_users, label=_("Owner"))

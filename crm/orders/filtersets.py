@@ -2,34 +2,19 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.filtersets import RecordFilterSet
+from crm.core.filtersets import RecordFilterSet, visible_choices
 
 from .models import Order, OrderStatus
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
-def _visible(model_path: str):
-    def queryset(request):
-        from django.apps import apps
-
-        from crm.core.visibility import visible_to
-
-        model = apps.get_model(model_path)
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return model.objects.none()
-        return visible_to(user, model)
-
-    return queryset
-
-
 class OrderFilterSet(RecordFilterSet):
     search_fields = ("number", "title")
     status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices, label=_("Status"))
-    company = django_filters.ModelChoiceFilter(queryset=_visible("contacts.Company"), label=_("Company"))
-    contact = django_filters.ModelChoiceFilter(queryset=_visible("contacts.Contact"), label=_("Contact"))
-    deal = django_filters.ModelChoiceFilter(queryset=_visible("deals.Deal"), label=_("Deal"))
+    company = django_filters.ModelChoiceFilter(queryset=visible_choices("contacts.Company"), label=_("Company"))
+    contact = django_filters.ModelChoiceFilter(queryset=visible_choices("contacts.Contact"), label=_("Contact"))
+    deal = django_filters.ModelChoiceFilter(queryset=visible_choices("deals.Deal"), label=_("Deal"))
     currency = django_filters.CharFilter(label=_("Currency"), method="filter_currency")
     ordered_after = django_filters.DateFilter(
         field_name="order_date", lookup_expr="gte", label=_("Ordered from"), widget=DATE

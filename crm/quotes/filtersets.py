@@ -2,34 +2,19 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from crm.core.filtersets import RecordFilterSet
+from crm.core.filtersets import RecordFilterSet, visible_choices
 
 from .models import Quote, QuoteStatus
 
 DATE = django_filters.widgets.forms.DateInput(attrs={"type": "date"})
 
 
-def _visible(model_path: str):
-    def queryset(request):
-        from django.apps import apps
-
-        from crm.core.visibility import visible_to
-
-        model = apps.get_model(model_path)
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return model.objects.none()
-        return visible_to(user, model)
-
-    return queryset
-
-
 class QuoteFilterSet(RecordFilterSet):
     search_fields = ("number", "title")
     status = django_filters.ChoiceFilter(choices=QuoteStatus.choices, label=_("Status"))
-    deal = django_filters.ModelChoiceFilter(queryset=_visible("deals.Deal"), label=_("Deal"))
-    company = django_filters.ModelChoiceFilter(queryset=_visible("contacts.Company"), label=_("Company"))
-    contact = django_filters.ModelChoiceFilter(queryset=_visible("contacts.Contact"), label=_("Contact"))
+    deal = django_filters.ModelChoiceFilter(queryset=visible_choices("deals.Deal"), label=_("Deal"))
+    company = django_filters.ModelChoiceFilter(queryset=visible_choices("contacts.Company"), label=_("Company"))
+    contact = django_filters.ModelChoiceFilter(queryset=visible_choices("contacts.Contact"), label=_("Contact"))
     valid_after = django_filters.DateFilter(
         field_name="valid_until", lookup_expr="gte", label=_("Valid from"), widget=DATE
     )
