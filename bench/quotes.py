@@ -76,6 +76,8 @@ def prepare():
         username="bench_admin", defaults={"role": Role.objects.get(key="administrator")}
     )
     seed_products(owner_id=admin.pk)
+    from crm.core.text import uscc_check_char
+
     row = QuoteSettings.load()
     if not row.logo:
         logo = io.BytesIO()
@@ -83,7 +85,9 @@ def prepare():
         row.logo.save("logo.png", ContentFile(logo.getvalue()), save=False)
     row.company_name, row.company_name_zh = "Shanghai Cloudbridge Software Co., Ltd.", "上海云桥软件有限公司"
     row.address_zh = "上海市浦东新区世纪大道 88 号 1201 室"
-    row.tax_id, row.bank_details = "91310115MA1K4XXXXX", "招商银行上海分行\n账号 1219 0000 0000 888"
+    # A valid unified social credit code (its check character computed) and a bank line.
+    row.tax_id = "91310115MA1K4B7Q2" + uscc_check_char("91310115MA1K4B7Q2")
+    row.bank_details = "招商银行上海分行 China Merchants Bank, Shanghai Branch\n账号 Account 1219 0830 6610 501"
     row.save()
     company, _c = Company.objects.get_or_create(name="华信科技有限公司", defaults={"owner": admin})
     products = list(Product.objects.order_by("sku"))

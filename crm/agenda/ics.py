@@ -1,8 +1,8 @@
 """The private calendar feed as iCalendar (RFC 5545), built with the icalendar library
 (escaping, UTF-8 and line folding are its job).
 
-Phones show VEVENTs and ignore VTODO, so open tasks are short events at their due
-time. Times are written in UTC; X-WR-TIMEZONE tells the calendar app the owner's zone.
+Phone calendars show events and skip to-do components, so each open task is written
+as a short event at its due time. Times are written in UTC; X-WR-TIMEZONE tells the calendar app the owner's zone.
 """
 
 from __future__ import annotations
