@@ -203,8 +203,15 @@ def contact_refresh_search_text(contact: Contact) -> None:
     )
 
 
+def contact_new_data(data: dict) -> dict:
+    """What ``contact_create`` stores for ``data`` before validation: the fields
+    normalised (half-width, E.164 phones, lower-cased e-mails) and the consent dates
+    set. The import's bulk path applies the same rules through this function."""
+    return _apply_consent(_normalise(data), None)
+
+
 def contact_create(*, actor, data: dict, custom_fields=None, tags=None) -> Contact:
-    data = _apply_consent(_normalise(data), None)
+    data = contact_new_data(data)
     with transaction.atomic():
         contact = core.record_create(model=Contact, actor=actor, data=data, custom_fields=custom_fields, tags=tags)
         contact_refresh_search_text(contact)

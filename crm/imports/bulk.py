@@ -1,8 +1,8 @@
 """The bulk path for new contacts: the rules of ``contact_create`` without a round trip per row.
 
-``contact_create`` normalises (crm.contacts.services._normalise: half-width text,
-E.164 phones, checked lower-case e-mails), applies the consent rule
-(``_apply_consent``), and ``record_create`` then checks permission and links,
+``contact_create`` normalises and applies the consent rule
+(crm.contacts.services.contact_new_data: half-width text, E.164 phones, checked
+lower-case e-mails, consent dates), and ``record_create`` then checks permission and links,
 validates custom fields and the model (``full_clean``), saves, tags and audits. Here
 the same functions run per row in memory, and the chunk's new contacts go in with
 multi-row INSERTs (their search text included, as ``webform_submit`` does), tags and
@@ -107,7 +107,7 @@ class ContactBulkWriter(ChunkWriter):
         the same normalisation and consent rule, custom fields validated, and each field
         given a value validated as full_clean validates it (the defaults of the others
         are valid by definition)."""
-        data = contacts._apply_consent(contacts._normalise(row.data), None)
+        data = contacts.contact_new_data(row.data)
         if self.custom_defined or row.custom:
             data["custom_fields"] = clean_custom_values(Contact, row.custom)
         errors: dict[str, list[str]] = {}

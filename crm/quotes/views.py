@@ -20,7 +20,7 @@ from crm.core.visibility import can_access, get_visible_or_404, visible_to
 from . import approvals, services
 from .filtersets import QuoteFilterSet
 from .forms import QuoteForm, QuoteSettingsForm
-from .models import Quote, QuoteSettings, QuoteStatus
+from .models import EDITABLE_STATUSES, Quote, QuoteSettings, QuoteStatus
 from .pdf import quote_pdf_filename, render_quote_pdf
 from .tables import QuoteTable
 
@@ -52,6 +52,7 @@ quote_pages = RecordPages(
         "created_at",
     ],
     detail_template="quotes/quote_detail.html",
+    editable=lambda quote: quote.status in EDITABLE_STATUSES,
     slug="quotes",
 )
 

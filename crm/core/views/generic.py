@@ -83,6 +83,9 @@ class RecordPages:
     detail_fields: list[str] = field(default_factory=list)
     detail_template: str = "core/record_detail.html"
     form_template: str = "core/record_form.html"
+    # Whether a record may be edited at all in its present state (a sent quote, say);
+    # the detail page offers "Edit" only then. The service still decides on save.
+    editable: Callable | None = None
     # Fields a bulk edit may set on many records at once (besides custom fields).
     bulk_fields: list[str] = field(default_factory=list)
     slug: str = ""  # the URL segment, e.g. "companies"; default: model name + "s"
@@ -239,7 +242,9 @@ class RecordPages:
             "figures": key_figures_for(obj, request.user),
             "panels": related_panels_for(obj, request.user),
             "quick_actions": quick_actions_for(obj, request.user),
-            "can_edit": request.user.has_perm(self.perm("change")) and can_access(request.user, obj, "write"),
+            "can_edit": request.user.has_perm(self.perm("change"))
+            and can_access(request.user, obj, "write")
+            and (self.editable is None or self.editable(obj)),
             "can_delete": request.user.has_perm(self.perm("delete")) and can_access(request.user, obj, "write"),
         }
         return render(request, self.detail_template, context)

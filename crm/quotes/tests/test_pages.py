@@ -154,3 +154,19 @@ def test_email_the_pdf_to_the_contact_marks_it_sent(users, client_for, mailoutbo
     assert name == f"{quote.display_number}.pdf" and mimetype == "application/pdf" and content.startswith(b"%PDF")
     quote.refresh_from_db()
     assert quote.status == "sent"
+
+
+def test_edit_is_offered_only_while_the_quote_can_be_edited(users, client_for):
+    from crm.quotes import services
+
+    company = CompanyFactory(owner=users.owner)
+    quote = services.quote_create(
+        actor=users.owner,
+        data={"company": company},
+        lines=[{"description": "Cloud server", "quantity": "1", "unit_price": "100"}],
+    )
+    client = client_for(users.owner)
+    edit = reverse("quotes:quote_edit", args=[quote.pk])
+    assert f'href="{edit}"' in client.get(quote.get_absolute_url()).content.decode()
+    Quote.objects.filter(pk=quote.pk).update(status="sent")
+    assert f'href="{edit}"' not in client.get(quote.get_absolute_url()).content.decode()
