@@ -256,6 +256,7 @@ def main() -> None:
     result["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count()}
     print(json.dumps(result, indent=2, ensure_ascii=False))
     out = ROOT / "bench" / "results" / f"duplicates-postgres-{args.people}.json"
+    out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     ok = result["contact scan"]["seconds"] <= BUDGETS["contact scan (s)"] and all(
         v["p95_ms"] <= BUDGETS["on-save check p95 (ms)"] for v in samples_for.values()

@@ -212,6 +212,8 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
 IMPORT_DIR = Path(env_str("IMPORT_DIR", str(VAR_DIR / "imports")))
 IMPORT_XLSX_MAX_UNCOMPRESSED = env_int("IMPORT_XLSX_MAX_UNCOMPRESSED", 1024 * 1024 * 1024, minimum=1024 * 1024)
 IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 2000, minimum=1)
+# Clean the next chunks of an import in a second thread while the current one is written.
+IMPORT_PREPARE_AHEAD = env_bool("IMPORT_PREPARE_AHEAD", True)
 
 EMAIL_HOST = env_str("EMAIL_HOST", "")
 if EMAIL_HOST:

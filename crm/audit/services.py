@@ -46,6 +46,31 @@ def audit_record(
     object_repr: str = "",
     actor_name: str = "",
 ) -> AuditEntry:
+    entry = audit_entry(
+        action=action,
+        actor=actor,
+        instance=instance,
+        changes=changes,
+        extra=extra,
+        object_repr=object_repr,
+        actor_name=actor_name,
+    )
+    entry.save()
+    return entry
+
+
+def audit_entry(
+    *,
+    action: str,
+    actor=None,
+    instance: models.Model | None = None,
+    changes: list[dict] | None = None,
+    extra: dict | None = None,
+    object_repr: str = "",
+    actor_name: str = "",
+) -> AuditEntry:
+    """The audit row ``audit_record`` writes, not yet saved: a bulk write (an import's
+    updates) saves many with one ``bulk_create`` in the transaction of its change."""
     ctx = current_context()
     entry = AuditEntry(
         action=action,
@@ -62,7 +87,6 @@ def audit_record(
         entry.object_repr = (object_repr or str(instance))[:200]
     else:
         entry.object_repr = object_repr[:200]
-    entry.save()
     return entry
 
 

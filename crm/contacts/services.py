@@ -218,18 +218,29 @@ def contact_create(*, actor, data: dict, custom_fields=None, tags=None) -> Conta
     return contact
 
 
+CONSENT_FIELDS = ("marketing_consent", "consent_date", "consent_source")
+
+
+def contact_update_data(data: dict, stored: dict | None) -> dict:
+    """What ``contact_update`` stores for ``data``: the fields normalised, and the consent
+    rule applied against ``stored``, the stored row's CONSENT_FIELDS (needed only when
+    ``data`` has marketing_consent). The import's bulk path applies the same rules."""
+    data = _normalise(data)
+    if "marketing_consent" in data:
+        data = _apply_consent(data, stored)
+    return data
+
+
 def contact_update(
     *, instance: Contact, actor, data: dict, expected_version=None, custom_fields=None, tags=None
 ) -> Contact:
-    data = _normalise(data)
-    if "marketing_consent" in data:
-        # The stored row, not the caller's copy: a bound form has already changed it.
-        before = (
-            Contact.all_objects.filter(pk=instance.pk)
-            .values("marketing_consent", "consent_date", "consent_source")
-            .first()
-        )
-        data = _apply_consent(data, before)
+    # The stored row, not the caller's copy: a bound form has already changed it.
+    stored = (
+        Contact.all_objects.filter(pk=instance.pk).values(*CONSENT_FIELDS).first()
+        if "marketing_consent" in data
+        else None
+    )
+    data = contact_update_data(data, stored)
     with transaction.atomic():
         contact = core.record_update(
             instance=instance,

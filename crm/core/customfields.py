@@ -88,12 +88,15 @@ def _clean_one(cf: CustomField, raw: Any) -> Any:
     raise ValidationError(_("Unknown field type."))
 
 
-def clean_custom_values(model, values: dict | None, *, existing: dict | None = None) -> dict:
-    """Validate custom values for a model. Unknown keys are refused, not dropped."""
+def clean_custom_values(model, values: dict | None, *, existing: dict | None = None, definitions=None) -> dict:
+    """Validate custom values for a model. Unknown keys are refused, not dropped.
+
+    ``definitions``: the model's custom fields when the caller has read them already
+    (an import reads them once, not once a row)."""
     values = values or {}
     if not isinstance(values, dict):
         raise ValidationFailed(fields={"custom_fields": [_("Expected an object of field names and values.")]})
-    definitions = {cf.name: cf for cf in custom_fields_for(model)}
+    definitions = {cf.name: cf for cf in (custom_fields_for(model) if definitions is None else definitions)}
     errors: dict[str, list[str]] = {}
     for key in values:
         if key not in definitions:

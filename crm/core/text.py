@@ -53,11 +53,42 @@ def uscc_is_valid(value: str) -> bool:
 
 
 # Phones ---------------------------------------------------------------------------
+# A mainland mobile number as people write it: 11 digits, maybe after +86, with spaces
+# or dashes between the groups. phonenumbers.parse reads every such text as country
+# code 86 and those 11 digits: none starts with a carrier-selection prefix (11x, 12x,
+# 179), the only national prefixes parsing strips before a 1, and none starts with 86
+# or 00. So the number is built directly and only its validity is asked of phonenumbers,
+# which skips the parsing (two thirds of the time of an import's row). A test compares
+# both ways on every prefix and format.
+_CN_MOBILE = re.compile(r"(?:\+86[ -]?)?(1(?:[3-68-9][0-9]|7[0-8])(?:[ -]?[0-9]){8})")
+
+
+def _cn_mobile_e164(text: str) -> str | None:
+    """The E.164 form of a mainland mobile number in the common format; None when the
+    text is not in that format (it is then parsed), ValueError when it is not valid."""
+    match = _CN_MOBILE.fullmatch(text)
+    if match is None:
+        return None
+    national = match.group(1).replace(" ", "").replace("-", "")
+    number = phonenumbers.PhoneNumber(country_code=86, national_number=int(national))
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(text)
+    return "+86" + national
+
+
 def phone_to_e164(value: str, region: str = DEFAULT_PHONE_REGION) -> str:
     """The number in E.164 (+8613800138000). Raises ValueError when it is not a valid number."""
     text = to_half_width(value).strip()
     if text.startswith("00"):
         text = "+" + text[2:]
+    if region == "CN" or text.startswith("+86"):
+        fast = _cn_mobile_e164(text)
+        if fast is not None:
+            return fast
+    return _parsed_e164(text, region)
+
+
+def _parsed_e164(text: str, region: str) -> str:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
@@ -131,17 +162,29 @@ def build_search_text(
     *, names: list[str] = (), emails: list[str] = (), phones: list[str] = (), others: list[str] = ()
 ) -> str:
     """One lower-cased line holding every form a user may search a record by."""
-    pieces: list[str] = []
+    # Each distinct lower-cased piece once, in order, with its stored (CJK-escaped) form.
+    pieces: dict[str, str | None] = {}
     for name in names:
         if name:
-            pieces.append(clean_text(name))
-            pieces.extend(pinyin_forms(name))
-    pieces.extend(e for e in emails if e)
-    for phone in phones:
-        if phone:
-            pieces.extend(phone_search_forms(phone))
-    pieces.extend(clean_text(o) for o in others if o)
-    return cjk_search_form(" ".join(dict.fromkeys(p.lower() for p in pieces if p)))
+            for plain, stored in _name_pieces(name):
+                pieces.setdefault(plain, stored)
+    others = [
+        *(e for e in emails if e),
+        *(form for phone in phones if phone for form in phone_search_forms(phone)),
+        *(clean_text(o) for o in others if o),
+    ]
+    for piece in others:
+        if piece:
+            pieces.setdefault(piece.lower(), None)
+    return " ".join(cjk_search_form(plain) if stored is None else stored for plain, stored in pieces.items())
+
+
+@lru_cache(maxsize=100_000)
+def _name_pieces(name: str) -> tuple[tuple[str, str], ...]:
+    """A name's searchable forms (itself and its pinyin), lower-cased, each with its
+    CJK-escaped form: names repeat (surnames, titles), so an import computes each once."""
+    forms = (clean_text(name), *pinyin_forms(name))
+    return tuple((form.lower(), cjk_search_form(form.lower())) for form in forms if form)
 
 
 def search_query(value: str) -> str:

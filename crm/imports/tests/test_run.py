@@ -173,11 +173,11 @@ def test_a_crash_between_chunks_resumes_from_the_checkpoint(users, monkeypatch):
     real = services.apply_chunk
     calls = []
 
-    def crashing(run_, writer, start, chunk):
+    def crashing(run_, writer, start, chunk, prepared=None):
         calls.append(start)
         if len(calls) == 3:
             raise RuntimeError("worker killed")
-        return real(run_, writer, start, chunk)
+        return real(run_, writer, start, chunk, prepared)
 
     monkeypatch.setattr(services, "apply_chunk", crashing)
     run.refresh_from_db()
