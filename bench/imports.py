@@ -34,6 +34,7 @@ import json
 import os
 import platform
 import random
+import resource
 import signal
 import subprocess
 import sys
@@ -264,6 +265,9 @@ def worker(url: str, run_id: int) -> None:
                 "updated": run.updated_count,
                 "failed": run.failed_count,
                 "peak_mb": _peak_mb(),
+                # The forked process that cleans the chunks ahead (its pages are shared
+                # with this one until written, so the sum overstates the memory used).
+                "child_peak_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
             }
         )
     )
@@ -283,6 +287,38 @@ def _child(url: str, run_id: int, *extra: str) -> subprocess.Popen:
         text=True,
         cwd=ROOT,
     )
+
+
+def indexed_floor(url: str) -> dict:
+    """Seconds to write the rows the import stored into an empty copy of the contacts
+    table with all its indexes (INSERT ... SELECT, in the server: no client, no
+    cleaning). What the indexes alone cost on this machine: no import into this table
+    can be faster."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_indexed_floor")
+        conn.execute("CREATE TABLE bench_indexed_floor (LIKE contacts_contact INCLUDING ALL)")
+        count = conn.execute("SELECT count(*) FROM contacts_contact").fetchone()[0]
+        start = time.perf_counter()
+        conn.execute("INSERT INTO bench_indexed_floor SELECT * FROM contacts_contact")
+        elapsed = time.perf_counter() - start
+        indexes = conn.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'bench_indexed_floor'").fetchone()[0]
+        start = time.perf_counter()
+        conn.execute("DROP INDEX bench_indexed_floor_search_text_idx")
+        conn.execute("TRUNCATE bench_indexed_floor")
+        begin = time.perf_counter()
+        conn.execute("INSERT INTO bench_indexed_floor SELECT * FROM contacts_contact")
+        without_trigram = time.perf_counter() - begin
+        conn.execute("DROP TABLE bench_indexed_floor")
+    return {
+        "rows": count,
+        "indexes": indexes,
+        "seconds": round(elapsed, 1),
+        "rows_per_s": round(count / elapsed),
+        "without_trigram_index_s": round(without_trigram, 1),
+        "without_trigram_index_rows_per_s": round(count / without_trigram),
+    }
 
 
 def raw_copy(url: str, path: Path) -> float:
@@ -332,6 +368,7 @@ def measure(vendor: str, path: Path, rows: int, distinct: int) -> dict:
         result["raw_copy_s"] = round(copy_s, 2)
         result["raw_copy_rows_per_s"] = round(rows / copy_s)
         result["ratio_to_raw_copy"] = round(result["seconds"] / copy_s, 1)
+        result["indexed_floor"] = indexed_floor(url)
     return result
 
 

@@ -8,7 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from . import tasks  # noqa: F401 - declares the job kinds and the names users see for them
+        from . import lookups, tasks  # noqa: F401 - the any_of lookup; the job kinds and their names
         from .api.jobs import JobViewSet
         from .api.router import router
         from .api.segments import SegmentViewSet
