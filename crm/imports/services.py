@@ -826,21 +826,31 @@ def _prepared_chunks(run: ImportRun, writer, skip: int, size: int):
     os.close(write_end)
     # The users the reader found stand for themselves again (companies come as stubs).
     known = {(user._meta.label, user.pk): user for user in (writer.reader._users or {}).values()}
-    # A thread of this process empties the pipe into a queue of a few chunks, so the
-    # child can work ahead while this thread waits for the database (which releases
-    # the interpreter lock); without it the child would stop at each full pipe.
-    ready: queue.Queue = queue.Queue(maxsize=PREPARED_CHUNKS_AHEAD)
-    stopping = threading.Event()
+    source = os.fdopen(read_end, "rb", buffering=1 << 20)
 
-    def receive() -> None:
-        with os.fdopen(read_end, "rb", buffering=1 << 20) as source:
+    def read():
+        try:
+            return _Unpickler(source, known).load()
+        except EOFError:
+            return ("error", "The import's preparing process stopped.", None)
+        except BaseException as exc:  # handed to the caller, which raises it
+            return ("error", f"{type(exc).__name__}: {exc}", None)
+
+    # On PostgreSQL a thread of this process empties the pipe into a queue of a few
+    # chunks, so the child works ahead while this thread waits for the server (which
+    # releases the interpreter lock); without it the child stops at each full pipe. On
+    # SQLite the writing is this process's own work and a second thread taking the
+    # interpreter lock to unpickle only competes with it, so the chunks are read here,
+    # as they are needed.
+    stopping = threading.Event()
+    receiver = None
+    load = read
+    if connection.vendor == "postgresql":
+        ready: queue.Queue = queue.Queue(maxsize=PREPARED_CHUNKS_AHEAD)
+
+        def receive() -> None:
             while not stopping.is_set():
-                try:
-                    item = _Unpickler(source, known).load()
-                except EOFError:
-                    item = ("error", "The import's preparing process stopped.", None)
-                except BaseException as exc:  # handed to the caller, which raises it
-                    item = ("error", f"{type(exc).__name__}: {exc}", None)
+                item = read()
                 while not stopping.is_set():
                     try:
                         ready.put(item, timeout=0.2)
@@ -850,11 +860,12 @@ def _prepared_chunks(run: ImportRun, writer, skip: int, size: int):
                 if item[0] in (_END, "file", "error"):
                     return
 
-    receiver = threading.Thread(target=receive, name=f"import-{run.pk}-receive", daemon=True)
-    receiver.start()
+        receiver = threading.Thread(target=receive, name=f"import-{run.pk}-receive", daemon=True)
+        receiver.start()
+        load = ready.get
     try:
         while True:
-            start, rows, prepared = ready.get()
+            start, rows, prepared = load()
             if start == _END:
                 return
             if start == "file":
@@ -872,7 +883,9 @@ def _prepared_chunks(run: ImportRun, writer, skip: int, size: int):
             os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
-        receiver.join(timeout=5)
+        if receiver is not None:
+            receiver.join(timeout=5)
+        source.close()
 
 
 def import_start(*, run: ImportRun, actor, dry_run: bool = False) -> ImportRun:
