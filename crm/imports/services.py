@@ -824,8 +824,12 @@ def _prepared_chunks(run: ImportRun, writer, skip: int, size: int):
         finally:
             os._exit(code)
     os.close(write_end)
-    # The users the reader found stand for themselves again (companies come as stubs).
+    # The users, pipelines, stages and categories the reader found stand for
+    # themselves again (companies come as stubs, as the reader makes them).
     known = {(user._meta.label, user.pk): user for user in (writer.reader._users or {}).values()}
+    for table in writer.reader._named.values():
+        for item in table.values():
+            known[(item._meta.label, item.pk)] = item
     source = os.fdopen(read_end, "rb", buffering=1 << 20)
 
     def read():

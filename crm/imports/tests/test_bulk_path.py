@@ -164,3 +164,24 @@ def test_birthday_stays_a_date_through_the_pipe(users):
     assert all(
         isinstance(b, datetime.date) for b in Contact.objects.exclude(birthday=None).values_list("birthday", flat=True)
     )
+
+
+def test_deals_keep_their_named_stages_when_prepared_ahead(users):
+    """Records the reader looked up by name (pipelines, stages) come out of the child as
+    the same records, not as empty stand-ins."""
+    from crm.contacts.tests.factories import CompanyFactory
+    from crm.deals.models import Deal, Stage
+
+    CompanyFactory(name="Acme", owner=users.owner)
+    stages = list(Stage.objects.select_related("pipeline").order_by("pk")[:3])
+    assert stages, "the deals app's migrations create a default pipeline"
+    rows = [["商机名称", "客户", "金额", "阶段"]]
+    for i in range(30):
+        rows.append(
+            [f"Deal {i}", "Acme", str(1000 + i), stages[i % len(stages)].name_zh or stages[i % len(stages)].name_en]
+        )
+    run = run_import(users.owner, "deals", rows, chunk_rows=7)
+    assert run.created_count == 30, list(ImportRowError.objects.filter(run=run).values_list("errors", flat=True))
+    for deal in Deal.objects.select_related("stage"):
+        expected = stages[int(deal.name.split()[1]) % len(stages)]
+        assert deal.stage_id == expected.pk and deal.pipeline_id == expected.pipeline_id
