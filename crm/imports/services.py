@@ -836,7 +836,7 @@ def _prepared_chunks(run: ImportRun, writer, skip: int, size: int):
         try:
             return _Unpickler(source, known).load()
         except EOFError:
-            return ("error", "The import's preparing process stopped.", None)
+            return ("ended", None, None)
         except BaseException as exc:  # handed to the caller, which raises it
             return ("error", f"{type(exc).__name__}: {exc}", None)
 
@@ -861,7 +861,7 @@ def _prepared_chunks(run: ImportRun, writer, skip: int, size: int):
                         break
                     except queue.Full:
                         continue
-                if item[0] in (_END, "file", "error"):
+                if item[0] in (_END, "file", "error", "ended"):
                     return
 
         receiver = threading.Thread(target=receive, name=f"import-{run.pk}-receive", daemon=True)
@@ -874,8 +874,12 @@ def _prepared_chunks(run: ImportRun, writer, skip: int, size: int):
                 return
             if start == "file":
                 raise FileProblem(rows, code=prepared)
+            if start == "ended":
+                raise RuntimeError(
+                    _("The process cleaning the rows stopped. Resume the import to go on from its last checkpoint.")
+                )
             if start == "error":
-                raise RuntimeError(rows)
+                raise RuntimeError(_("The import stopped on an unexpected error: %(error)s") % {"error": rows})
             yield (
                 start,
                 rows,

@@ -185,3 +185,20 @@ def test_deals_keep_their_named_stages_when_prepared_ahead(users):
     for deal in Deal.objects.select_related("stage"):
         expected = stages[int(deal.name.split()[1]) % len(stages)]
         assert deal.stage_id == expected.pk and deal.pipeline_id == expected.pipeline_id
+
+
+def test_a_cleaning_process_that_dies_stops_the_run_with_a_message_in_its_language(users, monkeypatch):
+    def dies(*args):
+        raise SystemExit(1)  # the forked child ends without sending a chunk
+
+    monkeypatch.setattr(services, "_prepare_in_child", dies)
+    run = upload(users.owner, "contacts", csv_bytes(_rows(50)))
+    services.import_configure(run=run, actor=users.owner, mapping=run.mapping, match_rule="create", match_on="")
+    run.status = run.Status.QUEUED
+    run.save(update_fields=["status"])
+    with translation.override("zh-hans"), pytest.raises(RuntimeError) as info:
+        services.import_execute(run=run, chunk_rows=10)
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in str(info.value)), str(info.value)
+    assert not Contact.objects.exists()
+    run.refresh_from_db()
+    assert run.checkpoint == 0
