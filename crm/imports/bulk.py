@@ -143,11 +143,11 @@ class ContactBulkWriter(ChunkWriter):
                 self._check_only(row)
                 continue
             try:
-                row.built = self._build(row)
+                built = self._build(row)
             except ServiceError as exc:
                 row.build_errors = _field_errors(exc)
                 continue
-            row.values = self._values(row.built, defaults)
+            row.values = self._values(built, defaults)
         return parsed
 
     def _check_only(self, row: ParsedRow) -> None:
@@ -290,12 +290,12 @@ class ContactBulkWriter(ChunkWriter):
                     match_key=key,
                 )
                 try:
-                    merged.built = self._build(merged)
+                    built = self._build(merged)
                 except ServiceError as exc:
                     outcomes[row.number] = Outcome(row.number, "failed", errors=_field_errors(exc))
                     continue
                 defaults = defaults or self._defaults()
-                merged.values = self._values(merged.built, defaults)
+                merged.values = self._values(built, defaults)
                 new[index] = merged
                 repeats.append((row, index))
                 continue
@@ -394,14 +394,7 @@ class ContactBulkWriter(ChunkWriter):
             if not audit_changes:
                 outcomes[row.number] = Outcome(row.number, "skipped", pk, message=_("Nothing to change."))
                 continue
-            before = (
-                _before(current, row)
-                if row.tags is None
-                else {
-                    **_before(current, _without_tags(row)),
-                    "tags": sorted(tags_of.get(pk, [])),
-                }
-            )
+            before = _before(current, row, tags=tags_of.get(pk, []))
             instance.version = current.version + 1
             instance.updated_at = now
             instance.search_text = contacts.contact_search_text(
@@ -477,10 +470,6 @@ class ContactBulkWriter(ChunkWriter):
                 tag_names = names
                 audit_changes.append({"field": "tags", "old": tags_before, "new": names})
         return instance, audit_changes, tag_names
-
-
-def _without_tags(row: ParsedRow) -> ParsedRow:
-    return ParsedRow(number=row.number, cells=row.cells, data=row.data, custom=row.custom)
 
 
 def _unknown_field() -> str:

@@ -231,9 +231,8 @@ class ParsedRow:
     external_id: str = ""
     errors: dict = field(default_factory=dict)
     match_key: str | None = None
-    # Filled by a writer's prepare() (the bulk path): the row's values as a new record
-    # would store them, or the errors that refuse it as a new record.
-    built: dict | None = None
+    # Filled by a writer's prepare() (the bulk path): the row's column values as a new
+    # record would store them, or the errors that refuse it as a new record.
     values: tuple | None = None
     build_errors: dict | None = None
 
@@ -495,8 +494,9 @@ def _json(value):
     return value
 
 
-def _before(instance, row: ParsedRow) -> dict:
-    """The stored values of what this row changes, for undo."""
+def _before(instance, row: ParsedRow, tags: list[str] | None = None) -> dict:
+    """The stored values of what this row changes, for undo. ``tags``: the record's tag
+    names when the caller has read them already (the bulk path reads a chunk's at once)."""
     values: dict = {}
     for key in row.data:
         try:
@@ -507,7 +507,7 @@ def _before(instance, row: ParsedRow) -> dict:
     if row.custom:
         values["custom_fields"] = _json(instance.custom_fields or {})
     if row.tags is not None:
-        values["tags"] = sorted(instance.tags.values_list("name", flat=True))
+        values["tags"] = sorted(instance.tags.values_list("name", flat=True)) if tags is None else sorted(tags)
     return values
 
 
@@ -765,8 +765,7 @@ _PACKED = ("number", "data", "custom", "tags", "external_id", "errors", "match_k
 
 def _packed(row: ParsedRow) -> tuple:
     """What crosses the pipe of a prepared row: its fields as a tuple (a third of the
-    pickling time of the dataclass). ``built`` stays behind: it is rebuilt from
-    ``data`` where needed, and ``values`` holds what the INSERT writes."""
+    pickling time of the dataclass); ``cells`` travel once, with the chunk's rows."""
     return tuple(getattr(row, name) for name in _PACKED)
 
 
@@ -1010,8 +1009,6 @@ def _should_analyze(created: int, analyzed_at: int) -> bool:
     So the statistics are refreshed as the import doubles what it created (from 10,000
     rows on: seven ANALYZE runs for a million rows, each a sample of at most 30,000
     rows). SQLite's planner uses the index for these lookups without statistics."""
-    from django.db import connection
-
     return connection.vendor == "postgresql" and created >= max(10_000, 2 * analyzed_at)
 
 
@@ -1019,8 +1016,6 @@ def _analyze(model) -> None:
     """Fresh planner statistics for the table a large import filled (SQLite keeps none
     until ANALYZE runs, and a stale plan turns a list page from milliseconds into seconds;
     see crm.core.services.database_optimize). Only this table: cheap, and no VACUUM."""
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
